@@ -1,0 +1,1 @@
+"""One module per `dsim` sub-command; `sim.cli` imports them lazily so `dsim --help` stays fast."""
