@@ -1,0 +1,1 @@
+"""Testing support users import: the pytest plugin (fixtures) and Hypothesis strategies."""
