@@ -1,0 +1,789 @@
+"""The versioned scenario file (`apiVersion: dsim/v1`, `kind: Scenario`).
+
+A scenario is everything a run needs besides the code: seed, duration, profile and quirks, the
+cluster, the manifests, per-role lifecycle and service-model overrides, the workload, faults on a
+timeline and the expectations that decide the exit code. It is validated here with the same error
+quality as manifests (file, line, YAML path, bad value, what is allowed) so a typo never reaches
+the simulator. This module is pure: path resolution against the file system is in
+`sim/scenario/load.py`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from model.quirks import Profile, Quirk
+
+API_VERSION = "dsim/v1"
+KIND = "Scenario"
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+DURATION_ALLOWED = "a number of seconds (e.g. 90) or a duration string such as '90s', '10m', '1h30m'"
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from a number or a Go-style duration string ('1h30m', '90s', '250ms').
+
+    Why both: scenario authors write `duration: 600` or `duration: 10m`; Go duration syntax is what
+    the BudAIScaler annotations already use, so users know it."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {DURATION_ALLOWED}, got {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return float(text)
+        except ValueError:
+            pass
+        sign = 1.0
+        if text.startswith("-"):
+            sign, text = -1.0, text[1:]
+        pos = 0
+        total = 0.0
+        for match in _DURATION_PART.finditer(text):
+            if match.start() != pos:
+                break
+            total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+            pos = match.end()
+        if pos == len(text) and pos > 0:
+            return sign * total
+    raise ValueError(f"expected {DURATION_ALLOWED}, got {value!r}")
+
+
+Seconds = Annotated[float, Field(ge=0)]
+
+
+class ScenarioModel(BaseModel):
+    """Frozen, strict, camelCase: a scenario is data, never mutated after validation."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        str_strip_whitespace=False,
+    )
+
+
+class TimedModel(ScenarioModel):
+    """A model some of whose fields are durations: '90s', '10m' and '1h30m' become seconds."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _durations(cls, data: Any) -> Any:
+        names = cls._duration_fields()
+        if not names or not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name in sorted(names):
+            field = cls.model_fields.get(name)
+            if field is None:
+                continue
+            for key in (field.alias or name, name):
+                value = out.get(key)
+                if isinstance(value, str):
+                    # an unparsable value is left as is: the float validator reports it at its path
+                    with contextlib.suppress(ValueError):
+                        out[key] = parse_duration(value)
+        return out
+
+    @classmethod
+    def _duration_fields(cls) -> frozenset[str]:
+        return frozenset()
+
+
+# --------------------------------------------------------------------------- cluster
+
+
+class NodePool(ScenarioModel):
+    """`count` identical nodes named `<name>-<i>`; cpu/memory are Kubernetes quantities."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=50)]
+    count: Annotated[int, Field(ge=0, le=10_000)] = 1
+    cpu: str = "16"
+    memory: str = "64Gi"
+    gpus: Annotated[int, Field(ge=0, le=64)] = 0
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class Cluster(ScenarioModel):
+    node_pools: list[NodePool] = Field(
+        default_factory=lambda: [NodePool(name="pool", count=8, cpu="32", memory="128Gi", gpus=8)]
+    )
+
+    @model_validator(mode="after")
+    def _unique_pools(self) -> Cluster:
+        seen: set[str] = set()
+        for pool in self.node_pools:
+            if pool.name in seen:
+                raise ValueError(f"node pool name {pool.name!r} is used twice; names must be unique")
+            seen.add(pool.name)
+        return self
+
+
+# --------------------------------------------------------------------------- manifests
+
+
+class ManifestRef(ScenarioModel):
+    """Either a path to a multi-document Kubernetes YAML file (relative to the scenario file) or one
+    inline object."""
+
+    path: str | None = None
+    inline: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ManifestRef:
+        if (self.path is None) == (self.inline is None):
+            raise ValueError("give exactly one of 'path' (a YAML file) or 'inline' (one object)")
+        return self
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+class DelaySpec(ScenarioModel):
+    """A delay distribution in seconds (seeded): constant, uniform, normal, lognormal or empirical."""
+
+    distribution: Literal["constant", "uniform", "normal", "lognormal", "empirical"] = "constant"
+    value: float | None = Field(default=None, ge=0)
+    low: float | None = Field(default=None, ge=0)
+    high: float | None = Field(default=None, ge=0)
+    mean: float | None = Field(default=None, ge=0)
+    stddev: float | None = Field(default=None, ge=0)
+    median: float | None = Field(default=None, gt=0)
+    sigma: float | None = Field(default=None, ge=0)
+    values: list[Annotated[float, Field(ge=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _params(self) -> DelaySpec:
+        need = {
+            "constant": ("value",),
+            "uniform": ("low", "high"),
+            "normal": ("mean", "stddev"),
+            "lognormal": ("median", "sigma"),
+            "empirical": ("values",),
+        }[self.distribution]
+        missing = [n for n in need if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"distribution {self.distribution!r} needs {', '.join(missing)}")
+        if self.distribution == "uniform" and (self.low or 0.0) > (self.high or 0.0):
+            raise ValueError(f"uniform needs low <= high, got low={self.low} high={self.high}")
+        if self.distribution == "empirical" and not self.values:
+            raise ValueError("empirical needs a non-empty list of values")
+        return self
+
+
+class LifecycleOverride(ScenarioModel):
+    """Per-role pod lifecycle: how long each stage takes for pods of this role (e.g. a multi-minute
+    model load for GPU inference). Unset stages keep the project's default stage set."""
+
+    schedule: DelaySpec | None = None
+    image_pull: DelaySpec | None = None
+    container_start: DelaySpec | None = None
+    ready: DelaySpec | None = None
+    crash_probability: Annotated[float, Field(ge=0, le=1)] | None = None
+    termination: DelaySpec | None = None
+
+
+# --------------------------------------------------------------------------- workload
+
+
+class SyntheticShape(StrEnum):
+    CONSTANT = "constant"
+    STEP = "step"
+    RAMP = "ramp"
+    DIURNAL = "diurnal"
+    SPIKE = "spike"
+
+
+class Synthetic(TimedModel):
+    """A synthetic arrival shape in requests per second, with Poisson (cv 1) or Gamma arrivals."""
+
+    shape: SyntheticShape = SyntheticShape.CONSTANT
+    rate: Annotated[float, Field(ge=0)] = 1.0
+    """Base rate (req/s): constant level; step/spike level before the change; ramp start."""
+    peak_rate: Annotated[float, Field(ge=0)] | None = None
+    """Step level after `at`; ramp end; spike level; diurnal peak."""
+    at: Seconds | None = None
+    """Step/spike start, seconds."""
+    length: Seconds | None = None
+    """Spike length, ramp length, diurnal period (seconds)."""
+    cv: Annotated[float, Field(gt=0)] = 1.0
+    """Coefficient of variation of inter-arrival times (1 = Poisson)."""
+    input_tokens: Annotated[int, Field(ge=1)] = 512
+    output_tokens: Annotated[int, Field(ge=0)] = 128
+
+    @classmethod
+    def _duration_fields(cls) -> frozenset[str]:
+        return frozenset({"at", "length"})
+
+    @model_validator(mode="after")
+    def _needs(self) -> Synthetic:
+        needs: dict[SyntheticShape, tuple[str, ...]] = {
+            SyntheticShape.CONSTANT: (),
+            SyntheticShape.STEP: ("peak_rate", "at"),
+            SyntheticShape.RAMP: ("peak_rate", "length"),
+            SyntheticShape.DIURNAL: ("peak_rate", "length"),
+            SyntheticShape.SPIKE: ("peak_rate", "at", "length"),
+        }
+        missing = [to_camel(n) for n in needs[self.shape] if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"shape {self.shape.value!r} needs {', '.join(missing)}")
+        return self
+
+
+class TraceFormat(StrEnum):
+    AZURE = "azure"
+    MOONCAKE = "mooncake"
+
+
+class Workload(TimedModel):
+    """Where requests come from: a trace file (Azure CSV or Mooncake JSONL) or a synthetic shape."""
+
+    target: str | None = None
+    """The DisaggregatedService the requests enter (its router); defaults to the only one."""
+    trace: str | None = None
+    format: TraceFormat | None = None
+    synthetic: Synthetic | None = None
+    rate_multiplier: Annotated[float, Field(gt=0)] = 1.0
+    time_scale: Annotated[float, Field(gt=0)] = 1.0
+    """Trace time is divided by this (2 = twice as fast)."""
+    loop: bool = False
+    start_at: Seconds = 0.0
+    """Simulated second at which the first request may arrive (lets the pipeline come up)."""
+    queue_capacity: Annotated[int, Field(ge=0)] | None = None
+    queue_timeout: Annotated[float, Field(gt=0)] | None = None
+    routing: Literal["round-robin", "least-loaded"] | None = None
+
+    @classmethod
+    def _duration_fields(cls) -> frozenset[str]:
+        return frozenset({"start_at", "queue_timeout"})
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Workload:
+        if (self.trace is None) == (self.synthetic is None):
+            raise ValueError("give exactly one of 'trace' (a file) or 'synthetic' (a shape)")
+        return self
+
+    def trace_format(self) -> TraceFormat | None:
+        if self.trace is None:
+            return None
+        if self.format is not None:
+            return self.format
+        return TraceFormat.MOONCAKE if self.trace.endswith((".jsonl", ".json")) else TraceFormat.AZURE
+
+
+# --------------------------------------------------------------------------- faults
+
+
+class FaultBase(TimedModel):
+    at: float
+    """Simulated second at which the fault starts (>= 0)."""
+
+    @classmethod
+    def _duration_fields(cls) -> frozenset[str]:
+        return frozenset({"at", "until"})
+
+    @field_validator("at")
+    @classmethod
+    def _non_negative(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError(f"a fault cannot start before the run: at must be >= 0 seconds, got {value:g}")
+        return value
+
+
+class WindowFault(FaultBase):
+    until: float
+    """Simulated second at which the fault window ends."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WindowFault:
+        if self.until <= self.at:
+            raise ValueError(f"until ({self.until:g}) must be after at ({self.at:g})")
+        return self
+
+
+class KillPods(FaultBase):
+    type: Literal["killPods"]
+    role: str | None = None
+    """Role of the DisaggregatedService (label scaler.bud.studio/role); or use selector."""
+    selector: dict[str, str] | None = None
+    count: Annotated[int, Field(ge=1)] = 1
+
+    @model_validator(mode="after")
+    def _target(self) -> KillPods:
+        if self.role is None and self.selector is None:
+            raise ValueError("killPods needs 'role' or 'selector'")
+        return self
+
+
+class FailNode(FaultBase):
+    type: Literal["failNode"]
+    node: str
+    """Node name, e.g. 'gpu-0' (pool name + index)."""
+
+
+class ConflictRate(WindowFault):
+    type: Literal["conflicts"]
+    probability: Annotated[float, Field(ge=0, le=1)]
+    kinds: list[str] | None = None
+
+
+class ErrorRate(WindowFault):
+    type: Literal["errors"]
+    probability: Annotated[float, Field(ge=0, le=1)]
+    verbs: list[str] | None = None
+    kinds: list[str] | None = None
+    timeout: bool = False
+
+
+class WatchLatency(WindowFault):
+    type: Literal["watchLatency"]
+    latency: Annotated[float, Field(ge=0)]
+
+
+class MetricsOutage(WindowFault):
+    type: Literal["metricsOutage"]
+    role: str | None = None
+
+
+Fault = Annotated[
+    KillPods | FailNode | ConflictRate | ErrorRate | WatchLatency | MetricsOutage,
+    Field(discriminator="type"),
+]
+FAULT_TYPES = ("killPods", "failNode", "conflicts", "errors", "watchLatency", "metricsOutage")
+
+
+# --------------------------------------------------------------------------- expectations
+
+
+class ExpectationBase(TimedModel):
+    name: str | None = None
+
+    @classmethod
+    def _duration_fields(cls) -> frozenset[str]:
+        return frozenset({"from_", "to", "by", "max_seconds"})
+
+
+class ReplicaBounds(ExpectationBase):
+    """Ready replicas of a role stay within [min, max] during [from, to]."""
+
+    type: Literal["replicas"]
+    role: str
+    min: Annotated[int, Field(ge=0)] | None = None
+    max: Annotated[int, Field(ge=0)] | None = None
+    from_: Annotated[float, Field(alias="from", ge=0)] = 0.0
+    to: Annotated[float, Field(ge=0)] | None = None
+    series: Literal["ready", "spec", "desired", "starting"] = "ready"
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ReplicaBounds:
+        if self.min is None and self.max is None:
+            raise ValueError("replicas expectation needs 'min' or 'max'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) must be <= max ({self.max})")
+        return self
+
+
+class RoleReady(ExpectationBase):
+    """A role is Ready (DisaggregatedService status) by simulated second `by`; `never: true`
+    asserts it does not become Ready within the run (e.g. upstream scale-to-zero)."""
+
+    type: Literal["roleReady"]
+    role: str
+    by: Annotated[float, Field(ge=0)] | None = None
+    never: bool = False
+
+    @model_validator(mode="after")
+    def _one(self) -> RoleReady:
+        if (self.by is None) == (not self.never):
+            raise ValueError("roleReady needs exactly one of 'by' (seconds) or 'never: true'")
+        return self
+
+
+class Latency(ExpectationBase):
+    """A latency percentile (seconds) over completed requests: per role (queue + service at that
+    role) or end to end (role omitted)."""
+
+    type: Literal["latency"]
+    role: str | None = None
+    percentile: Annotated[float, Field(gt=0, le=100)] = 99.0
+    max_seconds: Annotated[float, Field(gt=0)]
+    metric: Literal["e2e", "ttft", "tpot"] = "e2e"
+
+
+class Dropped(ExpectationBase):
+    """Requests dropped (queue full or timed out) stay within bounds."""
+
+    type: Literal["dropped"]
+    max: Annotated[int, Field(ge=0)] | None = None
+    max_fraction: Annotated[float, Field(ge=0, le=1)] | None = None
+    min: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Dropped:
+        if self.max is None and self.max_fraction is None and self.min is None:
+            raise ValueError("dropped expectation needs 'max', 'maxFraction' or 'min'")
+        return self
+
+
+class NoConflictDetected(ExpectationBase):
+    """No BudAIScaler reports Ready=False ConflictDetected (or, with `expect: true`, at least one
+    does: used by scenarios that demonstrate the conflict rules)."""
+
+    type: Literal["noConflictDetected"]
+    expect: bool = False
+    scaler: str | None = None
+
+
+class ScalingActions(ExpectationBase):
+    """Number of replica changes written for a role (spec.replicas writes), within bounds."""
+
+    type: Literal["scalingActions"]
+    role: str
+    direction: Literal["up", "down", "any"] = "any"
+    min: Annotated[int, Field(ge=0)] | None = None
+    max: Annotated[int, Field(ge=0)] | None = None
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ScalingActions:
+        if self.min is None and self.max is None:
+            raise ValueError("scalingActions expectation needs 'min' or 'max'")
+        return self
+
+
+class Completed(ExpectationBase):
+    """Requests completed at least `min` (guards against a pipeline that never serves)."""
+
+    type: Literal["completed"]
+    min: Annotated[int, Field(ge=0)]
+
+
+Expectation = Annotated[
+    ReplicaBounds | RoleReady | Latency | Dropped | NoConflictDetected | ScalingActions | Completed,
+    Field(discriminator="type"),
+]
+EXPECTATION_TYPES = (
+    "replicas",
+    "roleReady",
+    "latency",
+    "dropped",
+    "noConflictDetected",
+    "scalingActions",
+    "completed",
+)
+
+
+def expectation_name(exp: Any) -> str:
+    """A stable human-readable name for an expectation without one."""
+    if exp.name:
+        return str(exp.name)
+    if isinstance(exp, ReplicaBounds):
+        window = f"[{exp.from_:g}s, {'end' if exp.to is None else f'{exp.to:g}s'}]"
+        lo = "" if exp.min is None else f"{exp.min} <= "
+        hi = "" if exp.max is None else f" <= {exp.max}"
+        return f"{lo}{exp.role} {exp.series} replicas{hi} in {window}"
+    if isinstance(exp, RoleReady):
+        return f"{exp.role} never Ready" if exp.never else f"{exp.role} Ready by {exp.by:g}s"
+    if isinstance(exp, Latency):
+        where = exp.role or "end-to-end"
+        return f"{where} {exp.metric} p{exp.percentile:g} <= {exp.max_seconds:g}s"
+    if isinstance(exp, Dropped):
+        parts = []
+        if exp.max is not None:
+            parts.append(f"<= {exp.max}")
+        if exp.max_fraction is not None:
+            parts.append(f"<= {exp.max_fraction:.2%}")
+        if exp.min is not None:
+            parts.append(f">= {exp.min}")
+        return "requests dropped " + " and ".join(parts)
+    if isinstance(exp, NoConflictDetected):
+        who = f" for {exp.scaler}" if exp.scaler else ""
+        return f"ConflictDetected reported{who}" if exp.expect else f"no ConflictDetected{who}"
+    if isinstance(exp, ScalingActions):
+        lo = "" if exp.min is None else f"{exp.min} <= "
+        hi = "" if exp.max is None else f" <= {exp.max}"
+        return f"{lo}{exp.role} scale-{exp.direction} actions{hi}"
+    if isinstance(exp, Completed):
+        return f"requests completed >= {exp.min}"
+    return type(exp).__name__
+
+
+# --------------------------------------------------------------------------- the scenario
+
+
+class Scenario(TimedModel):
+    api_version: Literal["dsim/v1"]
+    kind: Literal["Scenario"]
+    name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=63)]
+    description: str = ""
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)]
+    duration: Annotated[float, Field(gt=0, le=7 * 24 * 3600)]
+    start: datetime = datetime(2026, 1, 1, tzinfo=UTC)
+    """Simulated wall-clock time at t=0 (cron schedule hints are evaluated against it)."""
+    profile: Profile = Profile.UPSTREAM
+    quirks: dict[Quirk, bool] = Field(default_factory=dict)
+    """Per-quirk overrides on top of the profile."""
+    sample_interval: Annotated[float, Field(gt=0, le=60)] = 1.0
+    cluster: Cluster = Field(default_factory=Cluster)
+    manifests: list[ManifestRef] = Field(min_length=1)
+    lifecycle: dict[str, LifecycleOverride] = Field(default_factory=dict)
+    """Per-role lifecycle stage overrides, keyed by role name."""
+    services: dict[str, dict[str, float | int | str | bool]] = Field(default_factory=dict)
+    """Per-role service-model parameters, keyed by role name (see docs/load.md for the names)."""
+    workload: Workload | None = None
+    faults: list[Fault] = Field(default_factory=list)
+    expectations: list[Expectation] = Field(default_factory=list)
+    allow_outside: bool = False
+    """Allow manifest/trace paths outside the scenario's folder tree (also `--allow-outside`)."""
+
+    @classmethod
+    def _duration_fields(cls) -> frozenset[str]:
+        return frozenset({"duration"})
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _int_seed(cls, value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"seed must be a non-negative integer, got {value!r}")
+        return value
+
+    def with_overrides(
+        self,
+        *,
+        seed: int | None = None,
+        profile: str | None = None,
+        until: float | None = None,
+    ) -> Scenario:
+        """The command line's --seed/--profile/--until applied on top of the file."""
+        update: dict[str, Any] = {}
+        if seed is not None:
+            update["seed"] = seed
+        if profile is not None:
+            update["profile"] = Profile(profile)
+        if until is not None:
+            update["duration"] = until
+        return self.model_copy(update=update) if update else self
+
+
+# --------------------------------------------------------------------------- validation errors
+
+
+def yaml_path(loc: tuple[int | str, ...]) -> str:
+    """`('faults', 2, 'at')` -> `faults[2].at`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _data_loc(data: Any, loc: tuple[int | str, ...]) -> tuple[tuple[int | str, ...], bool]:
+    """Drop pydantic's synthetic loc parts (union tags, validator names) by walking the data.
+
+    Returns the loc as it exists in the data and whether the last element exists (False for a
+    missing required field)."""
+    kept: list[int | str] = []
+    node = data
+    exists = True
+    for i, part in enumerate(loc):
+        if part == "[key]":
+            continue
+        if _has(node, part):
+            kept.append(part)
+            node = node[part]
+        elif i == len(loc) - 1:
+            kept.append(part)
+            exists = False
+        # else: a synthetic segment such as a discriminated-union tag; skip it
+    return tuple(kept), exists
+
+
+def _model_at(loc: tuple[int | str, ...], data: Any) -> type[BaseModel] | None:
+    """The pydantic model class validating the mapping at `loc` (for 'did you mean')."""
+    import typing
+
+    current: Any = Scenario
+    node = data
+    for part in loc:
+        current = _unwrap(current, node)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = _field_by_alias(current, str(part))
+            if field is None:
+                return None
+            current = field
+        else:
+            origin = typing.get_origin(current)
+            args = typing.get_args(current)
+            if origin is list and args:
+                current = args[0]
+            elif origin is dict and len(args) == 2:
+                current = args[1]
+            else:
+                return None
+        node = node[part] if _has(node, part) else None
+    current = _unwrap(current, node)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _has(node: Any, part: int | str) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+
+
+def _unwrap(tp: Any, node: Any) -> Any:
+    import types
+    import typing
+
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is Annotated:
+            tp = typing.get_args(tp)[0]
+            continue
+        if origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            tag = node.get("type") if isinstance(node, dict) else None
+            chosen = members[0] if len(members) == 1 else None
+            for member in members:
+                field = getattr(member, "model_fields", {}).get("type")
+                if field is not None and tag in typing.get_args(field.annotation):
+                    chosen = member
+            if chosen is None:
+                return None
+            tp = chosen
+            continue
+        return tp
+
+
+def _field_by_alias(model: type[BaseModel], key: str) -> Any:
+    for name, field in model.model_fields.items():
+        if key in (field.alias, name):
+            return field.annotation
+    return None
+
+
+def _allowed_keys(model: type[BaseModel]) -> list[str]:
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def scenario_error(
+    exc: Any,
+    data: Any,
+    *,
+    file: str | None,
+    line_of: Any = None,
+) -> Any:
+    """Turn a pydantic ValidationError into one `model.errors.InputError` (the first problem, with
+    a count of the others): file, line, YAML path, bad value, what is allowed."""
+    import difflib
+
+    from model.errors import InputError
+
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    loc, exists = _data_loc(data, tuple(err["loc"]))
+    path = yaml_path(loc)
+    kind = err["type"]
+    value = err.get("input")
+    allowed = ""
+    if kind == "extra_forbidden":
+        parent = _model_at(loc[:-1], data)
+        keys = _allowed_keys(parent) if parent else []
+        hint = difflib.get_close_matches(str(loc[-1]), keys, n=1)
+        message = "unknown field" + (f"; did you mean {hint[0]!r}?" if hint else "")
+        allowed = ", ".join(keys)
+        value = loc[-1]
+    elif kind == "missing":
+        message = "required field is missing"
+        parent = _model_at(loc[:-1], data)
+        allowed = ""
+        value = None
+        if parent is not None and str(loc[-1]) == "type":
+            allowed = "one of " + ", ".join(FAULT_TYPES if "fault" in path else EXPECTATION_TYPES)
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        ctx = err.get("ctx", {})
+        names = FAULT_TYPES if loc and loc[0] == "faults" else EXPECTATION_TYPES
+        what = "fault" if loc and loc[0] == "faults" else "expectation"
+        if kind == "union_tag_not_found":
+            message = f"each {what} needs a 'type'"
+            path = yaml_path((*loc, "type")) if exists else path
+        else:
+            tag = ctx.get("tag")
+            hint = difflib.get_close_matches(str(tag), names, n=1)
+            message = f"unknown {what} type {tag!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+            path = yaml_path((*loc, "type"))
+            value = tag
+        allowed = ", ".join(names)
+    elif kind == "enum" or kind == "literal_error":
+        ctx = err.get("ctx", {})
+        expected = str(ctx.get("expected", ""))
+        hint = difflib.get_close_matches(
+            str(value), [s.strip(" '") for s in expected.replace(" or ", ",").split(",")], n=1
+        )
+        message = f"{value!r} is not allowed" + (f"; did you mean {hint[0]!r}?" if hint else "")
+        allowed = expected
+    else:
+        msg = str(err["msg"])
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        message = msg[:1].lower() + msg[1:] if msg else kind
+        if kind == "float_parsing" and isinstance(value, str):
+            message = "not a number or a duration"
+            allowed = DURATION_ALLOWED
+        if not isinstance(value, dict | list) and value is not None and repr(value) not in message:
+            message = f"{message} (got {value!r})"
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    line = None
+    if line_of is not None:
+        probe = loc if exists else loc[:-1]
+        while line is None:
+            line = line_of(yaml_path(probe)) if probe else line_of("")
+            if not probe:
+                break
+            probe = probe[:-1]
+    return InputError(message, file=file, line=line, path=path, value=value, allowed=allowed)
+
+
+def scenario_from_data(data: Any, *, file: str | None = None, line_of: Any = None) -> Scenario:
+    """Validate one loaded YAML document as a Scenario, raising `model.errors.InputError`."""
+    from pydantic import ValidationError
+
+    from model.errors import InputError
+
+    if not isinstance(data, dict):
+        raise InputError(
+            f"a scenario file must hold one mapping, got {type(data).__name__}",
+            file=file,
+            line=1,
+            allowed="a mapping with apiVersion: dsim/v1, kind: Scenario, ...",
+        )
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise scenario_error(exc, data, file=file, line_of=line_of) from None
