@@ -1,0 +1,671 @@
+"""DisaggregatedService reconcile decisions: desired children, role readiness, dependsOn gating,
+status and the action plan of one reconcile.
+
+Everything here is pure: the DisaggregatedService and its observed children come in as wire-form
+dicts (as the API server stores them), `now` and the quirk flag come in as arguments, a
+`ReconcilePlan` comes out. The SimPy wrapper in `sim/controllers/disaggregated.py` executes it.
+
+The pull request's Go code (BudEcosystem/scaler PR #1, `pkg/controller/disaggregatedservice/
+controller.go`) is not in the upstream checkout; its behaviour is re-expressed from the PR text and
+its review (`shared/seeds`), which quotes the two readiness checks verbatim.
+
+Design choice (documented in docs/disaggregated.md): dependsOn gates only the *creation* of a
+role's Deployment and Service. Once a role is running it keeps being reconciled (replicas, template)
+even if a dependency later becomes unready; it is never torn down or frozen for that. The
+alternative (scale dependents to zero while a dependency is unready, as a strict "pipeline order"
+reading would demand) turns a transient dependency blip into a full pipeline outage and fights
+per-role autoscalers, so it is not done.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+Obj = dict[str, Any]
+"""A Kubernetes object in wire form (camelCase keys), as the fake API server stores it."""
+
+GROUP = "scaler.bud.studio"
+DS_API_VERSION = "scaler.bud.studio/v1alpha1"
+DS_KIND = "DisaggregatedService"
+CONTROLLER_NAME = "disaggregatedservice-controller"
+
+LABEL_DS = "scaler.bud.studio/disaggregated-service"
+LABEL_ROLE = "scaler.bud.studio/role"
+LABEL_ROLE_TYPE = "scaler.bud.studio/role-type"
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = CONTROLLER_NAME
+
+DEFAULT_REPLICAS = 1
+"""RoleSpec.replicas default when omitted (the PR's kubebuilder default)."""
+
+DEFAULT_SERVICE_PORTS: tuple[Mapping[str, Any], ...] = (
+    {"name": "http", "port": 8080, "targetPort": 8080, "protocol": "TCP"},
+)
+"""Ports of a role's Service when the role has no `service` block: one TCP port 8080 named http
+(the port the PR's samples serve on). Documented in docs/disaggregated.md."""
+
+DEFAULT_IMAGE = "disagg-sim/placeholder:latest"
+"""Image of the default container when a role has neither `template` nor `image`."""
+
+DEFAULT_REQUEUE_AFTER = 5.0
+"""Seconds between reconciles while some role waits for its dependencies (the PR's RequeueAfter)."""
+
+
+class RoleType(StrEnum):
+    ROUTER = "Router"
+    TOKENIZER = "Tokenizer"
+    INFERENCE = "Inference"
+    PREFILL = "Prefill"
+    DECODE = "Decode"
+    CUSTOM = "Custom"
+
+
+class Phase(StrEnum):
+    PENDING = "Pending"
+    PROGRESSING = "Progressing"
+    READY = "Ready"
+    DEGRADED = "Degraded"
+
+
+class ConditionType(StrEnum):
+    READY = "Ready"
+
+
+class RoleReason(StrEnum):
+    ALL_REPLICAS_READY = "AllReplicasReady"
+    REPLICAS_NOT_READY = "ReplicasNotReady"
+    WAITING_FOR_DEPENDENCIES = "WaitingForDependencies"
+    NAME_CONFLICT = "DeploymentNotOwned"
+
+
+class DSReason(StrEnum):
+    ALL_ROLES_READY = "AllRolesReady"
+    ROLES_NOT_READY = "RolesNotReady"
+
+
+class Verb(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class Action(_Frozen):
+    """One write the controller must make. `obj` is the full object for create/update."""
+
+    verb: Verb
+    kind: str
+    namespace: str
+    name: str
+    role: str
+    reason: str
+    obj: Obj | None = None
+
+
+class RoleDecision(_Frozen):
+    """What one reconcile concluded about one role."""
+
+    name: str
+    started: bool
+    """Its Deployment exists (observed) when the reconcile began."""
+    ready: bool
+    waiting_for: tuple[str, ...] = ()
+    """Dependencies (spec order) that are not Ready; non-empty only for roles not yet started."""
+
+
+class ReconcilePlan(_Frozen):
+    """The outcome of one reconcile: writes, the status to write (None = unchanged) and requeue."""
+
+    actions: tuple[Action, ...]
+    roles: tuple[RoleDecision, ...]
+    status: Obj
+    status_changed: bool
+    requeue_after: float | None
+
+
+# --------------------------------------------------------------------------------------------
+# Reading the DisaggregatedService
+# --------------------------------------------------------------------------------------------
+
+
+def roles_of(ds: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """spec.roles in spec order (the order the PR's reconcile loop walks them)."""
+    return list(ds.get("spec", {}).get("roles", []) or [])
+
+
+def role_replicas(role: Mapping[str, Any]) -> int:
+    value = role.get("replicas")
+    return DEFAULT_REPLICAS if value is None else int(value)
+
+
+def role_depends_on(role: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(role.get("dependsOn", []) or [])
+
+
+def child_name(ds_name: str, role_name: str) -> str:
+    """Deployment and Service name of a role: `<ds>-<role>`."""
+    return f"{ds_name}-{role_name}"
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta: Mapping[str, Any] = obj.get("metadata", {})
+    return meta
+
+
+def role_labels(ds_name: str, role: Mapping[str, Any]) -> dict[str, str]:
+    """The four labels every child (and every pod) of a role carries; also the selector."""
+    return {
+        LABEL_DS: ds_name,
+        LABEL_ROLE: str(role["name"]),
+        LABEL_ROLE_TYPE: str(role.get("roleType", RoleType.CUSTOM.value)),
+        LABEL_MANAGED_BY: MANAGED_BY_VALUE,
+    }
+
+
+def owner_reference(ds: Mapping[str, Any]) -> dict[str, Any]:
+    """Controlling ownerReference; blockOwnerDeletion so foreground deletion waits for children.
+
+    upstream: controller-runtime controllerutil.SetControllerReference (used by the PR)."""
+    meta = _meta(ds)
+    return {
+        "apiVersion": ds.get("apiVersion", DS_API_VERSION),
+        "kind": ds.get("kind", DS_KIND),
+        "name": meta["name"],
+        "uid": meta.get("uid", ""),
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def is_owned_by(obj: Mapping[str, Any], ds: Mapping[str, Any]) -> bool:
+    uid = _meta(ds).get("uid", "")
+    return any(
+        ref.get("controller") is True and ref.get("uid") == uid
+        for ref in _meta(obj).get("ownerReferences", [])
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Desired children
+# --------------------------------------------------------------------------------------------
+
+
+def _pod_template(ds_name: str, role: Mapping[str, Any]) -> dict[str, Any]:
+    labels = role_labels(ds_name, role)
+    template = role.get("template")
+    if template:
+        result = copy.deepcopy(dict(template))
+        meta = dict(result.get("metadata", {}) or {})
+        meta["labels"] = {**dict(meta.get("labels", {}) or {}), **labels}
+        result["metadata"] = meta
+        result.setdefault("spec", {"containers": []})
+        return result
+    container: dict[str, Any] = {"name": str(role["name"]), "image": str(role.get("image", DEFAULT_IMAGE))}
+    if role.get("resources"):
+        container["resources"] = copy.deepcopy(role["resources"])
+    return {"metadata": {"labels": labels}, "spec": {"containers": [container]}}
+
+
+def desired_deployment(ds: Mapping[str, Any], role: Mapping[str, Any]) -> Obj:
+    """The Deployment `<ds>-<role>` the controller wants for `role`."""
+    meta = _meta(ds)
+    labels = role_labels(meta["name"], role)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": child_name(meta["name"], str(role["name"])),
+            "namespace": meta.get("namespace", "default"),
+            "labels": dict(labels),
+            "ownerReferences": [owner_reference(ds)],
+        },
+        "spec": {
+            "replicas": role_replicas(role),
+            "selector": {"matchLabels": dict(labels)},
+            "template": _pod_template(meta["name"], role),
+        },
+    }
+
+
+def service_ports(role: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Ports from the role's `service` block (`ports: [...]` or `port`/`targetPort`), else the
+    documented default (DEFAULT_SERVICE_PORTS)."""
+    svc = role.get("service") or {}
+    if svc.get("ports"):
+        ports = []
+        for p in svc["ports"]:
+            port = dict(p)
+            port.setdefault("protocol", "TCP")
+            port.setdefault("targetPort", port["port"])
+            ports.append(port)
+        return ports
+    if svc.get("port") is not None:
+        port_no = int(svc["port"])
+        return [
+            {
+                "name": str(svc.get("name", "http")),
+                "port": port_no,
+                "targetPort": svc.get("targetPort", port_no),
+                "protocol": "TCP",
+            }
+        ]
+    return [dict(p) for p in DEFAULT_SERVICE_PORTS]
+
+
+def is_headless_role(role: Mapping[str, Any]) -> bool:
+    """Router roles get a ClusterIP Service (one virtual IP in front of the routers); every other
+    role gets a headless Service so the router can address individual workers by DNS."""
+    return str(role.get("roleType", RoleType.CUSTOM.value)) != RoleType.ROUTER.value
+
+
+def desired_service(ds: Mapping[str, Any], role: Mapping[str, Any]) -> Obj:
+    meta = _meta(ds)
+    labels = role_labels(meta["name"], role)
+    spec: dict[str, Any] = {"type": "ClusterIP", "selector": dict(labels), "ports": service_ports(role)}
+    if is_headless_role(role):
+        spec["clusterIP"] = "None"
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": child_name(meta["name"], str(role["name"])),
+            "namespace": meta.get("namespace", "default"),
+            "labels": dict(labels),
+            "ownerReferences": [owner_reference(ds)],
+        },
+        "spec": spec,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Readiness and gating
+# --------------------------------------------------------------------------------------------
+
+
+def deployment_ready(deployment: Mapping[str, Any] | None, *, requires_nonzero: bool) -> bool:
+    """Is this role's Deployment Ready (for status and for gating its dependents)?
+
+    requires_nonzero=True (Quirk.DS_READY_REQUIRES_NONZERO, the PR's code): Ready iff
+    readyReplicas > 0 and readyReplicas == status.replicas. A role at 0 replicas is never Ready; a
+    Deployment whose status lags its spec can be Ready with fewer pods than desired.
+    upstream: PR #1 pkg/controller/disaggregatedservice/controller.go isDeploymentReady / updateStatus
+
+    requires_nonzero=False (the review's fix, plus the generation check a Deployment's own
+    rollout status uses): Ready iff readyReplicas == spec.replicas (0 desired is Ready) and
+    status.observedGeneration >= metadata.generation.
+    """
+    if deployment is None:
+        return False
+    status = deployment.get("status", {}) or {}
+    ready = int(status.get("readyReplicas", 0) or 0)
+    if requires_nonzero:
+        return ready > 0 and ready == int(status.get("replicas", 0) or 0)
+    spec_replicas = deployment.get("spec", {}).get("replicas")
+    desired = 1 if spec_replicas is None else int(spec_replicas)
+    generation = int(_meta(deployment).get("generation", 0) or 0)
+    observed = int(status.get("observedGeneration", 0) or 0)
+    return ready == desired and observed >= generation
+
+
+def blocking_dependencies(role: Mapping[str, Any], ready_roles: Mapping[str, bool]) -> tuple[str, ...]:
+    """Dependencies of `role` that are not Ready, in dependsOn order. A dependency that is not a
+    role of the spec (admission rejects that; it can only appear through an unvalidated write)
+    counts as not Ready, so it blocks instead of being silently ignored."""
+    return tuple(dep for dep in role_depends_on(role) if not ready_roles.get(dep, False))
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing desired and observed
+# --------------------------------------------------------------------------------------------
+
+
+def _labels_cover(observed: Mapping[str, Any], wanted: Mapping[str, str]) -> bool:
+    labels = _meta(observed).get("labels", {}) or {}
+    return all(labels.get(k) == v for k, v in wanted.items())
+
+
+def deployment_update(observed: Mapping[str, Any], desired: Mapping[str, Any]) -> Obj | None:
+    """The object to PUT when `observed` drifted from `desired` in a field the controller owns
+    (replicas, pod template, labels), else None. Keeps observed metadata (resourceVersion, so a
+    stale cache gives Conflict) and never touches status."""
+    obs_spec = observed.get("spec", {})
+    want_spec = desired["spec"]
+    want_labels = desired["metadata"]["labels"]
+    if (
+        obs_spec.get("replicas") == want_spec["replicas"]
+        and obs_spec.get("template") == want_spec["template"]
+        and _labels_cover(observed, want_labels)
+    ):
+        return None
+    updated: Obj = copy.deepcopy(dict(observed))
+    updated["metadata"]["labels"] = {**(updated["metadata"].get("labels") or {}), **want_labels}
+    updated["spec"]["replicas"] = want_spec["replicas"]
+    updated["spec"]["template"] = copy.deepcopy(want_spec["template"])
+    updated.pop("status", None)
+    return updated
+
+
+def deployment_needs_recreate(observed: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
+    """spec.selector is immutable: a changed roleType changes the selector, so delete and recreate."""
+    return bool(observed.get("spec", {}).get("selector") != desired["spec"]["selector"])
+
+
+def service_needs_recreate(observed: Mapping[str, Any], desired: Mapping[str, Any]) -> bool:
+    """clusterIP is immutable: switching between headless and ClusterIP needs delete + create."""
+    obs_headless: bool = observed.get("spec", {}).get("clusterIP") == "None"
+    want_headless: bool = desired["spec"].get("clusterIP") == "None"
+    return obs_headless != want_headless
+
+
+def service_update(observed: Mapping[str, Any], desired: Mapping[str, Any]) -> Obj | None:
+    obs_spec = observed.get("spec", {})
+    want_spec = desired["spec"]
+    if (
+        obs_spec.get("ports") == want_spec["ports"]
+        and obs_spec.get("selector") == want_spec["selector"]
+        and _labels_cover(observed, desired["metadata"]["labels"])
+    ):
+        return None
+    updated: Obj = copy.deepcopy(dict(observed))
+    updated["metadata"]["labels"] = {
+        **(updated["metadata"].get("labels") or {}),
+        **desired["metadata"]["labels"],
+    }
+    updated["spec"]["ports"] = copy.deepcopy(want_spec["ports"])
+    updated["spec"]["selector"] = dict(want_spec["selector"])
+    updated.pop("status", None)
+    return updated
+
+
+# --------------------------------------------------------------------------------------------
+# Status
+# --------------------------------------------------------------------------------------------
+
+
+def _condition(
+    ctype: str,
+    ok: bool,
+    reason: str,
+    message: str,
+    previous: Sequence[Mapping[str, Any]],
+    timestamp: str,
+    generation: int | None = None,
+) -> dict[str, Any]:
+    """A metav1.Condition whose lastTransitionTime moves only when its status flips
+    (upstream: k8s.io/apimachinery pkg/api/meta/conditions.go SetStatusCondition)."""
+    status = "True" if ok else "False"
+    last = timestamp
+    for cond in previous:
+        if cond.get("type") == ctype and cond.get("status") == status:
+            last = str(cond.get("lastTransitionTime", timestamp))
+    cond_out: dict[str, Any] = {
+        "type": ctype,
+        "status": status,
+        "reason": reason,
+        "message": message,
+        "lastTransitionTime": last,
+    }
+    if generation is not None:
+        cond_out["observedGeneration"] = generation
+    return cond_out
+
+
+def _previous_role_status(ds: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {str(rs.get("name")): rs for rs in (ds.get("status", {}) or {}).get("roleStatuses", []) or []}
+
+
+def _was_ready(role_status: Mapping[str, Any] | None) -> bool:
+    if not role_status:
+        return False
+    return any(
+        c.get("type") == ConditionType.READY and c.get("status") == "True"
+        for c in role_status.get("conditions", []) or []
+    )
+
+
+def compute_phase(decisions: Sequence[RoleDecision], previously_ready: Mapping[str, bool]) -> Phase:
+    """Ready: every role Ready. Pending: no role started yet. Degraded: a started role that the
+    previous status reported Ready is no longer Ready (lost pods, failed rollout). Otherwise
+    Progressing (roles starting, waiting for dependencies, or rolling out)."""
+    if all(d.ready for d in decisions):
+        return Phase.READY
+    if not any(d.started for d in decisions):
+        return Phase.PENDING
+    if any(d.started and not d.ready and previously_ready.get(d.name, False) for d in decisions):
+        return Phase.DEGRADED
+    return Phase.PROGRESSING
+
+
+def compute_status(
+    ds: Mapping[str, Any],
+    decisions: Sequence[RoleDecision],
+    deployments: Mapping[str, Mapping[str, Any]],
+    timestamp: str,
+) -> Obj:
+    """The DisaggregatedService status this reconcile observed. `deployments` maps role name to
+    its observed (owned) Deployment; `timestamp` is the simulated RFC 3339 time of `now`."""
+    meta = _meta(ds)
+    generation = int(meta.get("generation", 0) or 0)
+    previous = _previous_role_status(ds)
+    role_statuses = []
+    role_by_name = {str(r["name"]): r for r in roles_of(ds)}
+    for d in decisions:
+        dep = deployments.get(d.name)
+        dstatus = (dep or {}).get("status", {}) or {}
+        prev_conds = (previous.get(d.name) or {}).get("conditions", []) or []
+        if d.ready:
+            reason, msg = RoleReason.ALL_REPLICAS_READY, "All replicas are ready"
+        elif d.waiting_for:
+            reason = RoleReason.WAITING_FOR_DEPENDENCIES
+            msg = "Waiting for dependencies to be ready: " + ", ".join(d.waiting_for)
+        else:
+            ready_n = int(dstatus.get("readyReplicas", 0) or 0)
+            want = role_replicas(role_by_name[d.name])
+            reason, msg = RoleReason.REPLICAS_NOT_READY, f"{ready_n}/{want} replicas ready"
+        role_statuses.append(
+            {
+                "name": d.name,
+                "roleType": str(role_by_name[d.name].get("roleType", RoleType.CUSTOM.value)),
+                "replicas": int(dstatus.get("replicas", 0) or 0),
+                "readyReplicas": int(dstatus.get("readyReplicas", 0) or 0),
+                "waitingFor": list(d.waiting_for),
+                "conditions": [_condition(ConditionType.READY, d.ready, reason, msg, prev_conds, timestamp)],
+            }
+        )
+    previously_ready = {name: _was_ready(rs) for name, rs in previous.items()}
+    phase = compute_phase(decisions, previously_ready)
+    not_ready = [d.name for d in decisions if not d.ready]
+    if not_ready:
+        ds_reason, ds_msg = DSReason.ROLES_NOT_READY, "Roles not ready: " + ", ".join(not_ready)
+    else:
+        ds_reason, ds_msg = DSReason.ALL_ROLES_READY, "All roles are ready"
+    prev_ds_conds = (ds.get("status", {}) or {}).get("conditions", []) or []
+    return {
+        "observedGeneration": generation,
+        "phase": phase.value,
+        "roleStatuses": role_statuses,
+        "conditions": [
+            _condition(
+                ConditionType.READY, not not_ready, ds_reason, ds_msg, prev_ds_conds, timestamp, generation
+            )
+        ],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# One reconcile
+# --------------------------------------------------------------------------------------------
+
+
+def _by_role(ds_name: str, objs: Sequence[Mapping[str, Any]], ds: Mapping[str, Any]) -> dict[str, Obj]:
+    out: dict[str, Obj] = {}
+    for obj in sorted(objs, key=lambda o: str(_meta(o).get("name", ""))):
+        labels = _meta(obj).get("labels", {}) or {}
+        if labels.get(LABEL_DS) != ds_name or not is_owned_by(obj, ds):
+            continue
+        out[str(labels.get(LABEL_ROLE, ""))] = dict(obj)
+    return out
+
+
+def plan_reconcile(
+    ds: Mapping[str, Any],
+    deployments: Sequence[Mapping[str, Any]],
+    services: Sequence[Mapping[str, Any]],
+    *,
+    now: float,
+    timestamp: str,
+    ready_requires_nonzero: bool,
+    requeue_after: float = DEFAULT_REQUEUE_AFTER,
+) -> ReconcilePlan:
+    """Decide one reconcile of `ds` from the observed Deployments and Services of its namespace.
+
+    Walks roles in spec order (as the PR's loop does). A role whose Deployment does not exist yet is
+    created (Deployment, then its Service) only when every role it dependsOn is Ready now; else it
+    waits and the plan requeues after `requeue_after`. Roles that exist are kept in sync whatever
+    their dependencies do (see module docstring). Owned children of roles no longer in the spec
+    are deleted. Readiness follows `ready_requires_nonzero` (Quirk.DS_READY_REQUIRES_NONZERO).
+    `now` is part of the contract (decisions take time as input) but readiness here depends only
+    on observed state; `timestamp` is `now` on the simulated wall clock, for condition times.
+    """
+    meta = _meta(ds)
+    ds_name = str(meta["name"])
+    namespace = str(meta.get("namespace", "default"))
+    roles = roles_of(ds)
+    owned_deps = _by_role(ds_name, deployments, ds)
+    owned_svcs = _by_role(ds_name, services, ds)
+    all_dep_names = {str(_meta(d).get("name")) for d in deployments}
+    all_svc_names = {str(_meta(s).get("name")) for s in services}
+
+    ready = {
+        str(r["name"]): deployment_ready(
+            owned_deps.get(str(r["name"])), requires_nonzero=ready_requires_nonzero
+        )
+        for r in roles
+    }
+    actions: list[Action] = []
+    decisions: list[RoleDecision] = []
+    for role in roles:
+        rname = str(role["name"])
+        want_dep = desired_deployment(ds, role)
+        want_svc = desired_service(ds, role)
+        cname = want_dep["metadata"]["name"]
+        observed_dep = owned_deps.get(rname)
+        observed_svc = owned_svcs.get(rname)
+        if observed_dep is None:
+            waiting = blocking_dependencies(role, ready)
+            decisions.append(RoleDecision(name=rname, started=False, ready=False, waiting_for=waiting))
+            if waiting:
+                continue
+            if cname not in all_dep_names:
+                actions.append(
+                    Action(
+                        verb=Verb.CREATE,
+                        kind="Deployment",
+                        namespace=namespace,
+                        name=cname,
+                        role=rname,
+                        reason="DependenciesReady" if role_depends_on(role) else "NoDependencies",
+                        obj=want_dep,
+                    )
+                )
+        else:
+            decisions.append(RoleDecision(name=rname, started=True, ready=ready[rname]))
+            if deployment_needs_recreate(observed_dep, want_dep):
+                actions.append(
+                    Action(
+                        verb=Verb.DELETE,
+                        kind="Deployment",
+                        namespace=namespace,
+                        name=cname,
+                        role=rname,
+                        reason="SelectorChanged",
+                    )
+                )
+            else:
+                upd = deployment_update(observed_dep, want_dep)
+                if upd is not None:
+                    actions.append(
+                        Action(
+                            verb=Verb.UPDATE,
+                            kind="Deployment",
+                            namespace=namespace,
+                            name=cname,
+                            role=rname,
+                            reason="SpecChanged",
+                            obj=upd,
+                        )
+                    )
+        # The Service follows its Deployment: created in the same reconcile, never before it.
+        if observed_svc is None:
+            if cname not in all_svc_names:
+                actions.append(
+                    Action(
+                        verb=Verb.CREATE,
+                        kind="Service",
+                        namespace=namespace,
+                        name=cname,
+                        role=rname,
+                        reason="RoleStarted",
+                        obj=want_svc,
+                    )
+                )
+        elif service_needs_recreate(observed_svc, want_svc):
+            actions.append(
+                Action(
+                    verb=Verb.DELETE,
+                    kind="Service",
+                    namespace=namespace,
+                    name=cname,
+                    role=rname,
+                    reason="ServiceTypeChanged",
+                )
+            )
+        else:
+            svc_upd = service_update(observed_svc, want_svc)
+            if svc_upd is not None:
+                actions.append(
+                    Action(
+                        verb=Verb.UPDATE,
+                        kind="Service",
+                        namespace=namespace,
+                        name=cname,
+                        role=rname,
+                        reason="SpecChanged",
+                        obj=svc_upd,
+                    )
+                )
+
+    wanted = {str(r["name"]) for r in roles}
+    for kind, owned in (("Deployment", owned_deps), ("Service", owned_svcs)):
+        for rname in sorted(owned):
+            if rname not in wanted:
+                actions.append(
+                    Action(
+                        verb=Verb.DELETE,
+                        kind=kind,
+                        namespace=namespace,
+                        name=str(_meta(owned[rname])["name"]),
+                        role=rname,
+                        reason="RoleRemoved",
+                    )
+                )
+
+    status = compute_status(ds, decisions, owned_deps, timestamp)
+    current = ds.get("status") or {}
+    waiting_any = any(d.waiting_for for d in decisions)
+    return ReconcilePlan(
+        actions=tuple(actions),
+        roles=tuple(decisions),
+        status=status,
+        status_changed=status != current,
+        requeue_after=requeue_after if waiting_any else None,
+    )
