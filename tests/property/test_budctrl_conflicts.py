@@ -130,9 +130,7 @@ def test_corrected_winners_are_the_greedy_oldest_first_independent_set(scalers: 
 
 
 @given(scaler_sets(), st.permutations(range(6)))
-def test_outcome_independent_of_input_and_reconcile_order(
-    scalers: list[ScalerRef], perm: list[int], rnd: object
-) -> None:
+def test_outcome_independent_of_input_and_reconcile_order(scalers: list[ScalerRef], perm: list[int]) -> None:
     for p in (UPSTREAM, CORRECTED):
         shuffled = [scalers[i % len(scalers)] for i in perm if i < len(scalers)]
         assert verdicts(shuffled, p) == verdicts(scalers, p)
