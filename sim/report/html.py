@@ -1,0 +1,201 @@
+"""report.html: one self-contained file (images embedded as base64 PNG, inline CSS, no scripts),
+readable in any browser without Python or network."""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sim.report.plots import FIGURES, role_colours
+
+CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1180px;color:#1d1d1d;padding:0 16px}
+h1{font-size:1.6em;margin-bottom:.1em} h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+.sub{color:#555;margin-top:0} table{border-collapse:collapse;margin:.5em 0;font-size:.92em}
+th,td{border:1px solid #ddd;padding:4px 9px;text-align:left;vertical-align:top} th{background:#f4f4f4}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+.badge{display:inline-block;padding:3px 10px;border-radius:4px;color:#fff;font-weight:600}
+.pass{background:#1b7f3b}.fail{background:#b3261e}.error{background:#7a4a00}
+.ok{color:#1b7f3b;font-weight:600}.bad{color:#b3261e;font-weight:600}
+.sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:middle}
+img{max-width:100%;border:1px solid #eee;margin:.4em 0}
+pre{background:#f7f7f7;padding:10px;overflow-x:auto;font-size:.85em;max-height:480px}
+.kv td:first-child{color:#555;white-space:nowrap} code{font-size:.92em}
+.grid{display:flex;gap:28px;flex-wrap:wrap}
+"""
+
+
+def esc(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def fmt_num(value: object, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value == int(value) and abs(value) < 1e12:
+            return f"{int(value):,}"
+        return f"{value:.{digits}g}" if abs(value) < 1 else f"{value:,.{digits}f}".rstrip("0").rstrip(".")
+    return esc(value)
+
+
+def img_tag(path: Path, alt: str) -> str:
+    if not path.exists():
+        return f"<p><em>{esc(alt)}: figure missing</em></p>"
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img alt="{esc(alt)}" src="data:image/png;base64,{data}">'
+
+
+def status_badge(summary: Mapping[str, Any]) -> str:
+    status = summary.get("status", "ok")
+    if status == "error":
+        return '<span class="badge error">ERROR</span>'
+    failed = [e for e in summary.get("expectations", []) if not e.get("passed")]
+    if failed:
+        return f'<span class="badge fail">{len(failed)} EXPECTATION{"S" if len(failed) > 1 else ""} FAILED</span>'
+    return '<span class="badge pass">ALL EXPECTATIONS HOLD</span>'
+
+
+def _kv(rows: Sequence[tuple[str, str]]) -> str:
+    return (
+        '<table class="kv">'
+        + "".join(f"<tr><td>{esc(k)}</td><td>{v}</td></tr>" for k, v in rows)
+        + "</table>"
+    )
+
+
+def expectations_table(expectations: Sequence[Mapping[str, Any]]) -> str:
+    if not expectations:
+        return "<p><em>This scenario declares no expectations.</em></p>"
+    rows = []
+    for e in expectations:
+        ok = bool(e.get("passed"))
+        mark = '<span class="ok">✔ pass</span>' if ok else '<span class="bad">✘ FAIL</span>'
+        rows.append(f"<tr><td>{mark}</td><td>{esc(e.get('name'))}</td><td>{esc(e.get('detail'))}</td></tr>")
+    return "<table><tr><th></th><th>expectation</th><th>observed</th></tr>" + "".join(rows) + "</table>"
+
+
+def roles_table(summary: Mapping[str, Any]) -> str:
+    roles: Mapping[str, Mapping[str, Any]] = summary.get("roles", {})
+    order = [r for r in summary.get("role_order", list(roles)) if r in roles]
+    colours = role_colours(order)
+    head = (
+        "<tr><th>role</th><th>ready replicas min–max</th><th>spec min–max</th><th>first Ready (s)</th>"
+        "<th>scale ups</th><th>scale downs</th><th>p50 (s)</th><th>p95 (s)</th><th>p99 (s)</th></tr>"
+    )
+    rows = []
+    for role in order:
+        r = roles[role]
+        lat = r.get("latency", {}) or {}
+        sw = f'<span class="sw" style="background:{colours[role]}"></span>'
+        rows.append(
+            f"<tr><td>{sw}{esc(role)}</td>"
+            f'<td class="num">{fmt_num(r.get("replicas_min"))}–{fmt_num(r.get("replicas_max"))}</td>'
+            f'<td class="num">{fmt_num(r.get("spec_min"))}–{fmt_num(r.get("spec_max"))}</td>'
+            f'<td class="num">{fmt_num(r.get("first_ready_s"))}</td>'
+            f'<td class="num">{fmt_num(r.get("scale_ups"))}</td><td class="num">{fmt_num(r.get("scale_downs"))}</td>'
+            f'<td class="num">{fmt_num(lat.get("p50"))}</td><td class="num">{fmt_num(lat.get("p95"))}</td>'
+            f'<td class="num">{fmt_num(lat.get("p99"))}</td></tr>'
+        )
+    return "<table>" + head + "".join(rows) + "</table>"
+
+
+def requests_table(summary: Mapping[str, Any]) -> str:
+    req = summary.get("requests", {})
+    lat = summary.get("latency", {}).get("e2e", {}) or {}
+    cells = [
+        ("arrived", req.get("arrived")),
+        ("completed", req.get("completed")),
+        ("dropped", req.get("dropped")),
+        ("in flight at end", req.get("in_flight")),
+    ]
+    first = "".join(f"<th>{esc(k)}</th>" for k, _ in cells)
+    second = "".join(f'<td class="num">{fmt_num(v)}</td>' for _, v in cells)
+    lat_cells = "".join(f"<th>e2e {esc(k)} (s)</th>" for k in lat)
+    lat_vals = "".join(f'<td class="num">{fmt_num(v)}</td>' for v in lat.values())
+    return f"<table><tr>{first}{lat_cells}</tr><tr>{second}{lat_vals}</tr></table>"
+
+
+def quirks_section(summary: Mapping[str, Any]) -> str:
+    enabled = summary.get("quirks", {})
+    triggered = summary.get("quirks_triggered", {})
+    rows = []
+    for name in sorted(enabled):
+        on = enabled[name]
+        rows.append(
+            f"<tr><td><code>{esc(name)}</code></td><td>{'on' if on else 'off'}</td>"
+            f'<td class="num">{fmt_num(triggered.get(name, 0))}</td></tr>'
+        )
+    return (
+        "<table><tr><th>quirk</th><th>enabled</th><th>times it changed a decision</th></tr>"
+        + "".join(rows)
+        + "</table>"
+    )
+
+
+def render_html(folder: Path, summary: Mapping[str, Any], *, scenario_yaml: str = "") -> Path:
+    """Write `folder/report.html` from the summary and the PNGs already in `folder`."""
+    name = summary.get("scenario", folder.name)
+    speed = summary.get("speedup")
+    facts = [
+        ("status", status_badge(summary)),
+        ("profile", f"<code>{esc(summary.get('profile'))}</code>"),
+        ("seed", f"<code>{esc(summary.get('seed'))}</code>"),
+        ("simulated", f"{fmt_num(summary.get('sim_seconds'))} s"),
+        (
+            "wall clock",
+            f"{fmt_num(summary.get('wall_seconds'))} s"
+            + (f" ({fmt_num(speed)}× real time)" if speed else ""),
+        ),
+        ("events", fmt_num(summary.get("events"))),
+        ("digest", f"<code>{esc(summary.get('digest'))}</code>"),
+    ]
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>dsim report: {esc(name)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{esc(name)}</h1>",
+        f"<p class='sub'>{esc(summary.get('description', ''))}</p>",
+        _kv(facts),
+    ]
+    if summary.get("error"):
+        parts.append(
+            "<h2>Run error</h2><p>The run stopped early; artefacts below cover the part that ran.</p>"
+        )
+        parts.append(f"<pre>{esc(summary['error'])}</pre>")
+    parts.append("<h2>Expectations</h2>" + expectations_table(summary.get("expectations", [])))
+    parts.append("<h2>Requests</h2>" + requests_table(summary))
+    parts.append("<h2>Roles</h2>" + roles_table(summary))
+    for filename, title in FIGURES:
+        parts.append(f"<h2>{esc(title)}</h2>" + img_tag(folder / filename, title))
+    notes = summary.get("notes", [])
+    if notes:
+        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")
+    parts.append("<h2>Quirks</h2>" + quirks_section(summary))
+    counts = summary.get("event_counts", {})
+    if counts:
+        rows = "".join(
+            f'<tr><td><code>{esc(k)}</code></td><td class="num">{fmt_num(v)}</td></tr>'
+            for k, v in counts.items()
+        )
+        parts.append(
+            "<h2>Event log</h2><p><code>events.jsonl</code> in this folder holds every event; counts by type:</p>"
+            f"<table><tr><th>type</th><th>count</th></tr>{rows}</table>"
+        )
+    if scenario_yaml:
+        parts.append(
+            f"<h2>Resolved scenario</h2><details><summary>show</summary><pre>{esc(scenario_yaml)}</pre></details>"
+        )
+    parts.append(
+        "<p class='sub'>Generated by <code>dsim run</code>; re-render with <code>dsim report "
+        f"{esc(folder)}</code>. Roles keep one colour in every figure.</p></body></html>"
+    )
+    out = folder / "report.html"
+    out.write_text("\n".join(parts), encoding="utf-8")
+    return out

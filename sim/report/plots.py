@@ -1,0 +1,380 @@
+"""THE plotting module: report.html, `dsim diff` and notebooks all draw through these functions,
+so a role has the same colour, the axes the same units and the markers the same meaning
+everywhere.
+
+Each figure puts simulated time on the x axis (seconds, or minutes for runs over 20 minutes), one
+row per role in the pipeline's order, and a legend. Scaling decisions (writes of a role's replicas)
+are marked ▲ (up) and ▼ (down) at the new value."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from sim.report.timeseries import E2E, TimeSeries
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies, fixed order.
+PALETTE: tuple[str, ...] = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#56B4E9",
+    "#8C564B",
+    "#F0E442",
+)
+E2E_COLOUR = "#222222"
+LOAD_COLOUR = "#9A9A9A"
+DPI = 100
+
+
+def role_colours(roles: Sequence[str]) -> dict[str, str]:
+    """Colour per role, keyed by the role's position in the pipeline order (the same order in
+    every figure of a run and of a diff)."""
+    colours = {role: PALETTE[i % len(PALETTE)] for i, role in enumerate(r for r in roles if r != E2E)}
+    colours[E2E] = E2E_COLOUR
+    return colours
+
+
+def _time_axis(sim_seconds: float) -> tuple[float, str]:
+    """(divisor, label) for the x axis."""
+    if sim_seconds > 20 * 60:
+        return 60.0, "simulated time (min)"
+    return 1.0, "simulated time (s)"
+
+
+def _xy(ts: TimeSeries, role: str, column: str, div: float) -> tuple[list[float], list[float]]:
+    times, values = ts.series(role, column)
+    xs: list[float] = []
+    ys: list[float] = []
+    for t, v in zip(times, values):
+        if v is not None:
+            xs.append(t / div)
+            ys.append(v)
+    return xs, ys
+
+
+def _roles(ts: TimeSeries, roles: Sequence[str] | None) -> list[str]:
+    order = list(roles) if roles else list(ts.roles)
+    return [r for r in order if r != E2E and r in ts.roles]
+
+
+def _sim_seconds(ts: TimeSeries) -> float:
+    return max((float(r["t"]) for r in ts.rows), default=0.0)  # type: ignore[arg-type]
+
+
+def _scale_marks(ax: Axes, events: Sequence[Mapping[str, Any]], role: str, colour: str, div: float) -> int:
+    ups = [e for e in events if e.get("role") == role and e["to"] > e["from"]]
+    downs = [e for e in events if e.get("role") == role and e["to"] < e["from"]]
+    if ups:
+        ax.scatter(
+            [float(e["t"]) / div for e in ups],
+            [float(e["to"]) for e in ups],
+            marker="^",
+            s=46,
+            color=colour,
+            edgecolors="black",
+            linewidths=0.6,
+            zorder=5,
+            label="scale up",
+        )
+    if downs:
+        ax.scatter(
+            [float(e["t"]) / div for e in downs],
+            [float(e["to"]) for e in downs],
+            marker="v",
+            s=46,
+            color="white",
+            edgecolors=colour,
+            linewidths=1.4,
+            zorder=5,
+            label="scale down",
+        )
+    return len(ups) + len(downs)
+
+
+def _finish(fig: Figure, path: Path) -> Path:
+    fig.savefig(path, dpi=DPI, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def plot_replicas(
+    ts: TimeSeries,
+    scale_events: Sequence[Mapping[str, Any]],
+    path: Path,
+    *,
+    roles: Sequence[str] | None = None,
+    title: str = "",
+) -> Path:
+    """Per role: ready (filled), spec (solid), desired (dashed), starting (dotted) replicas, with the
+    load arriving at the role (grey, right axis) and scaling decisions marked."""
+    order = _roles(ts, roles)
+    colours = role_colours(order)
+    div, xlabel = _time_axis(_sim_seconds(ts))
+    n = max(1, len(order))
+    fig, axes = plt.subplots(
+        n, 1, figsize=(11, 2.5 * n + 0.9), sharex=True, squeeze=False, layout="constrained"
+    )
+    for ax, role in zip(axes[:, 0], order):
+        c = colours[role]
+        xs, ready = _xy(ts, role, "ready", div)
+        ax.fill_between(xs, ready, step="post", color=c, alpha=0.22, linewidth=0)
+        ax.step(xs, ready, where="post", color=c, linewidth=2.2, label="ready")
+        xs, spec = _xy(ts, role, "spec", div)
+        ax.step(xs, spec, where="post", color=c, linewidth=1.1, alpha=0.9, label="spec")
+        xs, desired = _xy(ts, role, "desired", div)
+        if desired:
+            ax.step(
+                xs,
+                desired,
+                where="post",
+                color="black",
+                linewidth=1.0,
+                linestyle="--",
+                label="desired (scaler)",
+            )
+        xs, starting = _xy(ts, role, "starting", div)
+        if any(v > 0 for v in starting):
+            ax.step(xs, starting, where="post", color=c, linewidth=1.2, linestyle=":", label="starting")
+        _scale_marks(ax, scale_events, role, c, div)
+        top = max([*ready, *spec, *desired, *starting, 1.0])
+        ax.set_ylim(0, top * 1.45 + 0.5)  # headroom so the legend never hides a line
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(f"{role}\nreplicas (pods)")
+        ax.grid(True, alpha=0.3)
+        ax2 = ax.twinx()
+        lx, load = _xy(ts, role, "arrivals", div)
+        interval = _interval(ts)
+        ax2.plot(
+            lx, [v / interval for v in load], color=LOAD_COLOUR, linewidth=0.9, alpha=0.9, label="arrivals"
+        )
+        ax2.set_ylabel("arrivals (req/s)", color="#666666")
+        ax2.tick_params(axis="y", colors="#666666")
+        ax2.set_ylim(0, max([v / interval for v in load] + [1.0]) * 1.45)
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8, ncol=6, framealpha=0.85)
+        ax.set_zorder(ax2.get_zorder() + 1)
+        ax.patch.set_visible(False)
+    axes[-1, 0].set_xlabel(xlabel)
+    fig.suptitle(title or "Replicas per role against load", fontsize=12)
+    return _finish(fig, path)
+
+
+def _interval(ts: TimeSeries) -> float:
+    times = sorted({float(r["t"]) for r in ts.rows[:50]})  # type: ignore[arg-type]
+    return times[1] - times[0] if len(times) > 1 else 1.0
+
+
+def plot_latency(ts: TimeSeries, path: Path, *, roles: Sequence[str] | None = None, title: str = "") -> Path:
+    """Per role p50 (dashed) and p99 (solid) of the time requests spent at the role (queue plus
+    service), and end to end in black, per sample interval."""
+    order = _roles(ts, roles)
+    colours = role_colours(order)
+    div, xlabel = _time_axis(_sim_seconds(ts))
+    fig, ax = plt.subplots(figsize=(11, 4.2), layout="constrained")
+    drawn = False
+    for role in [*order, E2E]:
+        if role not in ts.roles:
+            continue
+        c = colours[role]
+        label = "end to end" if role == E2E else role
+        xs, p99 = _xy(ts, role, "latency_p99", div)
+        if p99:
+            ax.plot(xs, p99, color=c, linewidth=1.6 if role == E2E else 1.2, label=f"{label} p99")
+            drawn = True
+        xs, p50 = _xy(ts, role, "latency_p50", div)
+        if p50:
+            ax.plot(xs, p50, color=c, linewidth=1.0, linestyle="--", alpha=0.8, label=f"{label} p50")
+    if not drawn:
+        ax.text(
+            0.5,
+            0.5,
+            "no completed requests",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color="#666666",
+        )
+    ax.set_ylabel("latency (s)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylim(0, max(ax.get_ylim()[1], 0.001) * 1.3)
+    ax.grid(True, alpha=0.3)
+    if drawn:
+        ax.legend(loc="upper left", fontsize=8, ncol=4, framealpha=0.85)
+    ax.set_title(
+        title or "Latency per role and end to end (requests finishing in each interval)", fontsize=12
+    )
+    return _finish(fig, path)
+
+
+def plot_queue(ts: TimeSeries, path: Path, *, roles: Sequence[str] | None = None, title: str = "") -> Path:
+    """Requests waiting in front of each role, and requests dropped per interval."""
+    order = _roles(ts, roles)
+    colours = role_colours(order)
+    div, xlabel = _time_axis(_sim_seconds(ts))
+    fig, (ax, axd) = plt.subplots(
+        2, 1, figsize=(11, 5.2), sharex=True, height_ratios=(3, 1.3), layout="constrained"
+    )
+    for role in order:
+        xs, q = _xy(ts, role, "queue", div)
+        ax.step(xs, q, where="post", color=colours[role], linewidth=1.3, label=role)
+    ax.set_ylabel("queue depth (requests)")
+    ax.set_ylim(0, max(ax.get_ylim()[1], 1.0) * 1.3)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8, ncol=6, framealpha=0.85)
+    width = _interval(ts) / div
+    any_drop = False
+    for role in order:
+        xs, d = _xy(ts, role, "dropped", div)
+        if any(v > 0 for v in d):
+            axd.bar(xs, d, width=width, color=colours[role], alpha=0.8, label=role, align="edge")
+            any_drop = True
+    if not any_drop:
+        axd.text(
+            0.5,
+            0.5,
+            "no requests dropped",
+            transform=axd.transAxes,
+            ha="center",
+            va="center",
+            color="#666666",
+        )
+    else:
+        axd.legend(loc="upper left", fontsize=8, ncol=6)
+    axd.set_ylabel("dropped\n(requests)")
+    axd.set_ylim(bottom=0)
+    axd.set_xlabel(xlabel)
+    axd.grid(True, alpha=0.3)
+    fig.suptitle(title or "Queues in front of each role and drops", fontsize=12)
+    return _finish(fig, path)
+
+
+def plot_compare_replicas(
+    ts_a: TimeSeries,
+    ts_b: TimeSeries,
+    path: Path,
+    *,
+    labels: tuple[str, str] = ("A", "B"),
+    roles: Sequence[str] | None = None,
+    title: str = "",
+) -> Path:
+    """Two runs on shared axes: per role, ready replicas of A (solid, filled) and B (dashed), spec
+    replicas thin. Roles keep their colour; the line style tells the runs apart."""
+    order = list(roles) if roles else [r for r in ts_a.roles if r != E2E]
+    order += [r for r in ts_b.roles if r != E2E and r not in order]
+    colours = role_colours(order)
+    div, xlabel = _time_axis(max(_sim_seconds(ts_a), _sim_seconds(ts_b)))
+    n = max(1, len(order))
+    fig, axes = plt.subplots(
+        n, 1, figsize=(11, 2.3 * n + 0.9), sharex=True, squeeze=False, layout="constrained"
+    )
+    for ax, role in zip(axes[:, 0], order):
+        c = colours[role]
+        top = 1.0
+        for ts, style, label in ((ts_a, "-", labels[0]), (ts_b, "--", labels[1])):
+            if role not in ts.roles:
+                continue
+            xs, ready = _xy(ts, role, "ready", div)
+            if style == "-":
+                ax.fill_between(xs, ready, step="post", color=c, alpha=0.18, linewidth=0)
+            ax.step(xs, ready, where="post", color=c, linestyle=style, linewidth=2.0, label=f"{label}: ready")
+            xs, spec = _xy(ts, role, "spec", div)
+            ax.step(
+                xs,
+                spec,
+                where="post",
+                color="#555555",
+                linestyle=style,
+                linewidth=0.9,
+                label=f"{label}: spec",
+            )
+            top = max([top, *ready, *spec])
+        ax.set_ylim(0, top * 1.45 + 0.5)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(f"{role}\nreplicas (pods)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8, ncol=4, framealpha=0.85)
+    axes[-1, 0].set_xlabel(xlabel)
+    fig.suptitle(title or f"Replicas: {labels[0]} (solid) vs {labels[1]} (dashed)", fontsize=12)
+    return _finish(fig, path)
+
+
+def plot_compare_latency(
+    ts_a: TimeSeries, ts_b: TimeSeries, path: Path, *, labels: tuple[str, str] = ("A", "B"), title: str = ""
+) -> Path:
+    """End-to-end p50/p99 latency of two runs."""
+    div, xlabel = _time_axis(max(_sim_seconds(ts_a), _sim_seconds(ts_b)))
+    fig, ax = plt.subplots(figsize=(11, 3.8), layout="constrained")
+    drawn = False
+    for ts, style, label in ((ts_a, "-", labels[0]), (ts_b, "--", labels[1])):
+        for col, colour in (("latency_p99", E2E_COLOUR), ("latency_p50", "#777777")):
+            xs, ys = _xy(ts, E2E, col, div)
+            if ys:
+                ax.plot(xs, ys, color=colour, linestyle=style, linewidth=1.3, label=f"{label}: {col[-3:]}")
+                drawn = True
+    if not drawn:
+        ax.text(
+            0.5,
+            0.5,
+            "no completed requests",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color="#666666",
+        )
+    else:
+        ax.legend(loc="upper left", fontsize=8, ncol=4)
+    ax.set_ylabel("end-to-end latency (s)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.3)
+    ax.set_title(title or f"End-to-end latency: {labels[0]} (solid) vs {labels[1]} (dashed)", fontsize=12)
+    return _finish(fig, path)
+
+
+FIGURES: tuple[tuple[str, str], ...] = (
+    ("replicas.png", "Replicas per role against load"),
+    ("latency.png", "Latency"),
+    ("queue.png", "Queues and drops"),
+)
+
+
+def render_run_plots(
+    folder: Path,
+    ts: TimeSeries,
+    scale_events: Sequence[Mapping[str, Any]],
+    *,
+    roles: Sequence[str] | None = None,
+    name: str = "",
+) -> list[Path]:
+    """All PNGs of one run into `folder` (the names in FIGURES)."""
+    prefix = f"{name}: " if name else ""
+    return [
+        plot_replicas(
+            ts,
+            scale_events,
+            folder / "replicas.png",
+            roles=roles,
+            title=f"{prefix}replicas per role against load",
+        ),
+        plot_latency(
+            ts, folder / "latency.png", roles=roles, title=f"{prefix}latency per role and end to end"
+        ),
+        plot_queue(
+            ts, folder / "queue.png", roles=roles, title=f"{prefix}queues in front of each role and drops"
+        ),
+    ]
