@@ -1,0 +1,515 @@
+"""Admission: what a strict API server (schema, unknown fields) plus a validating webhook would enforce.
+
+`admit(obj)` takes a wire-form dict and returns every problem as a `FieldIssue` with its YAML path
+and a Kubernetes-style message (`spec.metricsSources: Required value`, `... unknown field`,
+`Unsupported value: "X": supported values: ...`). It is on the fake API server's hot path for every
+Pod and Deployment write, so it validates with the already-built pydantic core schema and runs no
+per-kind rules unless the kind has them.
+
+Kept apart on purpose: a BudAIScaler naming a role the DisaggregatedService does not have is a
+*reconcile-time* condition (the target can change later), not an admission error."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Mapping
+from enum import Enum
+from typing import Any
+
+from pydantic import ValidationError
+
+from model.base import KubeModel
+from model.errors import FieldIssue, ValidationFailed
+from model.goparse import parse_duration, parse_float, parse_int
+from model.quantity import QuantityError, parse_quantity
+from model.registry import KINDS, model_for, supported_kinds
+from model.yamlio import join_path
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+
+_TYPE_NAMES = {
+    "int_type": "integer",
+    "int_parsing": "integer",
+    "int_from_float": "integer",
+    "string_type": "string",
+    "bool_type": "boolean",
+    "bool_parsing": "boolean",
+    "float_type": "number",
+    "float_parsing": "number",
+    "list_type": "array",
+    "dict_type": "object",
+    "model_type": "object",
+    "model_attributes_type": "object",
+}
+_UNION_TAGS = frozenset({"int", "str", "float", "bool", "none"})
+
+
+def show(value: object) -> str:
+    """A value as Kubernetes prints it in messages (JSON)."""
+    if isinstance(value, Enum):
+        value = value.value
+    try:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def did_you_mean(value: object, choices: list[str]) -> str:
+    """`; did you mean 'tokenizer'?` when a close match exists, else empty."""
+    if not isinstance(value, str):
+        return ""
+    match = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+    if not match:
+        lowered = {c.lower(): c for c in choices}
+        if value.lower() in lowered:
+            match = [lowered[value.lower()]]
+    return f"; did you mean '{match[0]}'?" if match else ""
+
+
+def _loc_to_path(loc: tuple[int | str, ...]) -> str:
+    tokens: list[str | int] = []
+    for part in loc:
+        if isinstance(part, int):
+            tokens.append(part)
+        elif part in _UNION_TAGS or "[" in part:
+            continue
+        else:
+            tokens.append(part)
+    return join_path(tokens)
+
+
+def _count(value: object) -> str:
+    return f"{len(value)} items" if isinstance(value, list | tuple | dict) else show(value)
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    kind = err["type"]
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return "Required value"
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind in _TYPE_NAMES:
+        return f"Invalid value: {show(value)}: must be of type {_TYPE_NAMES[kind]}"
+    if kind in ("enum", "literal_error"):
+        expected = ctx.get("expected", "")
+        choices = re.findall(r"'([^']*)'", str(expected))
+        supported = ", ".join(f'"{c}"' for c in choices)
+        return (
+            f"Unsupported value: {show(value)}: supported values: {supported}{did_you_mean(value, choices)}"
+        )
+    bounds = {
+        "greater_than_equal": ("greater than or equal to", "ge"),
+        "less_than_equal": ("less than or equal to", "le"),
+        "greater_than": ("greater than", "gt"),
+        "less_than": ("less than", "lt"),
+    }
+    if kind in bounds:
+        words, key = bounds[kind]
+        return f"Invalid value: {show(value)}: must be {words} {ctx.get(key)}"
+    if kind == "too_short":
+        return f"Invalid value: {_count(value)}: must have at least {ctx.get('min_length')} items"
+    if kind == "too_long":
+        return f"Too many: {_count(value)}: must have at most {ctx.get('max_length')} items"
+    if kind == "string_too_short":
+        return f"Invalid value: {show(value)}: must be at least {ctx.get('min_length')} characters"
+    if kind == "string_too_long":
+        return f"Too long: may not be more than {ctx.get('max_length')} bytes"
+    if kind == "string_pattern_mismatch":
+        return f"Invalid value: {show(value)}: must match the regular expression '{ctx.get('pattern')}'"
+    if kind == "value_error":
+        return f"Invalid value: {show(value)}: {ctx.get('error', err.get('msg'))}"
+    return f"Invalid value: {show(value)}: {err.get('msg')}"
+
+
+def issues_from_validation_error(exc: ValidationError) -> list[FieldIssue]:
+    """Pydantic errors as Kubernetes-style field issues; union alternatives collapse into one."""
+    by_path: dict[str, list[Mapping[str, Any]]] = {}
+    for err in list[Mapping[str, Any]](exc.errors(include_url=False)):
+        by_path.setdefault(_loc_to_path(err["loc"]), []).append(err)
+    issues: list[FieldIssue] = []
+    for path, errs in by_path.items():
+        type_errs = [e for e in errs if e["type"] in _TYPE_NAMES]
+        if len(type_errs) > 1 and len(type_errs) == len(errs):
+            names = sorted({_TYPE_NAMES[e["type"]] for e in type_errs})
+            value = type_errs[0].get("input")
+            issues.append(
+                FieldIssue(
+                    path, f"Invalid value: {show(value)}: must be of type {' or '.join(names)}", value=value
+                )
+            )
+            continue
+        seen: set[str] = set()
+        for err in errs:
+            msg = _message(err)
+            if msg in seen:
+                continue
+            seen.add(msg)
+            value = err.get("input") if err["type"] != "missing" else None
+            issues.append(FieldIssue(path, msg, value=value if not isinstance(value, dict | list) else None))
+    return issues
+
+
+def _validate_schema(
+    cls: type[KubeModel], obj: Mapping[str, Any]
+) -> tuple[KubeModel | None, list[FieldIssue]]:
+    try:
+        return cls.model_validate(obj), []
+    except ValidationError as exc:
+        return None, issues_from_validation_error(exc)
+
+
+def admit(obj: Mapping[str, Any]) -> list[FieldIssue]:
+    """Every admission error of one wire-form object (empty list = accepted)."""
+    if not isinstance(obj, Mapping):
+        return [FieldIssue("", f"Invalid value: {show(obj)}: expected a Kubernetes object (a mapping)")]
+    api_version = obj.get("apiVersion")
+    kind = obj.get("kind")
+    cls = model_for(api_version, kind)
+    if cls is None:
+        return _unknown_kind(api_version, kind)
+    model, issues = _validate_schema(cls, obj)
+    issues.extend(_metadata_issues(obj.get("metadata"), str(kind)))
+    if model is not None:
+        rule = _RULES.get(str(kind))
+        if rule is not None:
+            issues.extend(rule(obj))
+    return issues
+
+
+def parse(obj: Mapping[str, Any]) -> KubeModel:
+    """Typed model of an admitted object; raises `ValidationFailed` listing every issue."""
+    issues = [i for i in admit(obj) if i.severity == "error"]
+    if issues:
+        raise ValidationFailed(issues)
+    cls = model_for(obj.get("apiVersion"), obj.get("kind"))
+    assert cls is not None
+    return cls.model_validate(obj)
+
+
+def _unknown_kind(api_version: object, kind: object) -> list[FieldIssue]:
+    kinds = sorted({k for _, k in KINDS})
+    supported = ", ".join(supported_kinds())
+    if not api_version:
+        return [FieldIssue("apiVersion", "Required value", value=None)] + (
+            [] if kind else [FieldIssue("kind", "Required value")]
+        )
+    if not kind:
+        return [FieldIssue("kind", "Required value")]
+    if kind in kinds:
+        versions = [v for v, k in KINDS if k == kind]
+        return [
+            FieldIssue(
+                "apiVersion",
+                f"Unsupported value: {show(api_version)}: kind {kind} is served as "
+                + ", ".join(f'"{v}"' for v in versions),
+                value=api_version,
+            )
+        ]
+    return [
+        FieldIssue(
+            "kind",
+            f"Unsupported value: {show(kind)}: no kind {show(kind)} in version {show(api_version)}; "
+            f"supported kinds: {supported}{did_you_mean(kind, kinds)}",
+            value=kind,
+        )
+    ]
+
+
+def _metadata_issues(meta: object, kind: str) -> list[FieldIssue]:
+    if not isinstance(meta, Mapping):
+        return []
+    issues: list[FieldIssue] = []
+    name = meta.get("name")
+    if name is None and not meta.get("generateName"):
+        issues.append(FieldIssue("metadata.name", "Required value: name or generateName is required"))
+    elif isinstance(name, str):
+        pattern = DNS1035_LABEL if kind == "Service" else DNS1123_SUBDOMAIN
+        limit = 63 if kind == "Service" else 253
+        if not pattern.match(name) or len(name) > limit:
+            what = "DNS-1035 label" if kind == "Service" else "DNS-1123 subdomain"
+            issues.append(
+                FieldIssue(
+                    "metadata.name",
+                    f"Invalid value: {show(name)}: a {what} must consist of lower case alphanumeric characters"
+                    f"{'' if kind == 'Service' else ', ' + chr(39) + '.' + chr(39)} or '-', start and end with an alphanumeric character"
+                    f", at most {limit} characters",
+                    value=name,
+                )
+            )
+    labels = meta.get("labels")
+    if isinstance(labels, Mapping):
+        for key, value in labels.items():
+            issues.extend(_label_issues(key, value))
+    return issues
+
+
+def _label_issues(key: object, value: object) -> list[FieldIssue]:
+    path = join_path(["metadata", "labels", str(key)])
+    out: list[FieldIssue] = []
+    if isinstance(key, str):
+        prefix, _, name = key.rpartition("/")
+        if (
+            (prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)))
+            or len(name) > 63
+            or not QUALIFIED_NAME.match(name)
+        ):
+            out.append(
+                FieldIssue(
+                    path,
+                    f"Invalid value: {show(key)}: a label key must be a qualified name (optional DNS prefix/, then at most 63 alphanumeric, '-', '_' or '.' characters, starting and ending alphanumeric)",
+                    value=key,
+                )
+            )
+    if isinstance(value, str) and (len(value) > 63 or not LABEL_VALUE.match(value)):
+        out.append(
+            FieldIssue(
+                path,
+                f"Invalid value: {show(value)}: a label value must be empty or at most 63 alphanumeric, '-', '_' or '.' characters, starting and ending alphanumeric",
+                value=value,
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- per-kind webhook rules
+
+
+def _ds_rules(obj: Mapping[str, Any]) -> list[FieldIssue]:
+    """DisaggregatedService: DNS-1123 role names, unique; dependsOn names existing roles; no self or cyclic
+    dependency (the message names the cycle); generated child names `<ds>-<role>` fit 63 characters."""
+    issues: list[FieldIssue] = []
+    ds_name = str(obj["metadata"].get("name") or obj["metadata"].get("generateName") or "")
+    roles: list[Mapping[str, Any]] = obj["spec"]["roles"]
+    names = [str(r["name"]) for r in roles]
+    first_index: dict[str, int] = {}
+    for i, name in enumerate(names):
+        path = f"spec.roles[{i}].name"
+        if name in first_index:
+            issues.append(
+                FieldIssue(
+                    path,
+                    f"Duplicate value: {show(name)}: role names must be unique (first used by spec.roles[{first_index[name]}])",
+                    value=name,
+                )
+            )
+            continue
+        first_index[name] = i
+        if len(name) > 63 or not DNS1123_LABEL.match(name):
+            issues.append(
+                FieldIssue(
+                    path,
+                    f"Invalid value: {show(name)}: a role name must be a DNS-1123 label (lower case alphanumeric characters or '-', start and end alphanumeric, at most 63 characters)",
+                    value=name,
+                )
+            )
+            continue
+        child = f"{ds_name}-{name}"
+        if ds_name and len(child) > 63:
+            issues.append(
+                FieldIssue(
+                    path,
+                    f"Invalid value: {show(name)}: the generated Deployment/Service name {show(child)} is {len(child)} characters, more than 63 (shorten metadata.name or the role name)",
+                    value=name,
+                )
+            )
+        elif ds_name and not DNS1035_LABEL.match(child):
+            issues.append(
+                FieldIssue(
+                    path,
+                    f"Invalid value: {show(name)}: the generated Service name {show(child)} must be a DNS-1035 label (start with a letter)",
+                    value=name,
+                )
+            )
+    known = sorted(first_index)
+    edges: dict[str, list[tuple[str, str]]] = {}
+    for i, role in enumerate(roles):
+        deps = role.get("dependsOn") or []
+        seen: set[str] = set()
+        for k, dep in enumerate(deps):
+            path = f"spec.roles[{i}].dependsOn[{k}]"
+            if dep == names[i]:
+                issues.append(
+                    FieldIssue(path, f"Invalid value: {show(dep)}: a role cannot depend on itself", value=dep)
+                )
+            elif dep not in first_index:
+                issues.append(
+                    FieldIssue(
+                        path,
+                        f"Not found: {show(dep)}: no role with this name{did_you_mean(dep, known)} (roles: {', '.join(names)})",
+                        value=dep,
+                    )
+                )
+            elif dep in seen:
+                issues.append(FieldIssue(path, f"Duplicate value: {show(dep)}", value=dep))
+            else:
+                edges.setdefault(names[i], []).append((dep, path))
+            seen.add(dep)
+    issues.extend(_cycle_issues(names, edges))
+    return issues
+
+
+def _cycle_issues(names: list[str], edges: dict[str, list[tuple[str, str]]]) -> list[FieldIssue]:
+    """One issue per distinct cycle, found by DFS in declaration order (deterministic)."""
+    state: dict[str, int] = {}
+    issues: list[FieldIssue] = []
+    reported: set[frozenset[str]] = set()
+    for root in dict.fromkeys(names):
+        if state.get(root):
+            continue
+        stack: list[tuple[str, int]] = [(root, 0)]
+        trail: list[str] = [root]
+        state[root] = 1
+        while stack:
+            node, idx = stack[-1]
+            out = edges.get(node, [])
+            if idx >= len(out):
+                stack.pop()
+                trail.pop()
+                state[node] = 2
+                continue
+            stack[-1] = (node, idx + 1)
+            dep, path = out[idx]
+            st = state.get(dep, 0)
+            if st == 1:
+                cycle = [*trail[trail.index(dep) :], dep]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    issues.append(
+                        FieldIssue(
+                            path,
+                            f"Invalid value: {show(dep)}: dependency cycle {' → '.join(cycle)}",
+                            value=dep,
+                        )
+                    )
+            elif st == 0:
+                state[dep] = 1
+                stack.append((dep, 0))
+                trail.append(dep)
+    return issues
+
+
+def _validate_target_value(strategy: str, source: Mapping[str, Any], path: str) -> FieldIssue | None:
+    """Parse targetValue as the controller will for this strategy and metric source type."""
+    value = source["targetValue"]
+    mtype = source["metricSourceType"]
+    try:
+        if strategy == "HPA" and mtype == "resource":
+            # upstream: pkg/controller/budaiscaler/algorithm/hpa.go buildResourceMetric (ParseInt 32)
+            parse_int(value, 32)
+        elif strategy == "HPA" and mtype in ("custom", "external"):
+            # upstream: pkg/controller/budaiscaler/algorithm/hpa.go buildPodMetric/buildExternalMetric (ParseQuantity)
+            parse_quantity(value)
+        else:
+            # upstream: algorithm/budscaler.go, algorithm/kpa.go, pkg/context/context.go (ParseFloat; <= 0 skipped)
+            number = parse_float(value)
+            if not number > 0:
+                return FieldIssue(
+                    path,
+                    f"Invalid value: {show(value)}: must be a positive number (the {strategy} algorithm skips targets <= 0)",
+                    value=value,
+                )
+    except (ValueError, QuantityError) as exc:
+        allowed = {
+            True: 'an integer percentage such as "80" (HPA resource metrics)',
+            False: 'a number such as "70" or "0.5"',
+        }[strategy == "HPA" and mtype == "resource"]
+        if strategy == "HPA" and mtype in ("custom", "external"):
+            allowed = 'a quantity such as "10", "500m" or "1k"'
+        return FieldIssue(path, f"Invalid value: {show(value)}: {exc}; expected {allowed}", value=value)
+    return None
+
+
+def _check_cron(expr: str) -> str | None:
+    """robfig/cron parser with Minute|Hour|Dom|Month|Dow: exactly five fields, no descriptors."""
+    # upstream: pkg/controller/budaiscaler/prediction/predictor.go (cron.NewParser(Minute|Hour|Dom|Month|Dow))
+    fields = expr.split()
+    if len(fields) != 5:
+        return f"expected exactly 5 fields, found {len(fields)}: minute hour day-of-month month day-of-week"
+    from croniter import croniter
+
+    if not croniter.is_valid(expr):
+        return "not a valid cron expression"
+    return None
+
+
+def _bas_rules(obj: Mapping[str, Any]) -> list[FieldIssue]:
+    """BudAIScaler: minReplicas <= maxReplicas; scaleTargetRef.name; targetValue, cron and duration parseable."""
+    issues: list[FieldIssue] = []
+    spec = obj["spec"]
+    min_r = spec.get("minReplicas", 1)
+    max_r = spec["maxReplicas"]
+    if min_r > max_r:
+        issues.append(
+            FieldIssue(
+                "spec.minReplicas",
+                f"Invalid value: {min_r}: must be less than or equal to spec.maxReplicas ({max_r})",
+                value=min_r,
+            )
+        )
+    ref = spec["scaleTargetRef"]
+    if not ref.get("name"):
+        issues.append(
+            FieldIssue("spec.scaleTargetRef.name", "Required value: the target to scale must be named")
+        )
+    strategy = spec.get("scalingStrategy", "BudScaler")
+    for i, source in enumerate(spec["metricsSources"]):
+        issue = _validate_target_value(strategy, source, f"spec.metricsSources[{i}].targetValue")
+        if issue is not None:
+            issues.append(issue)
+    for i, hint in enumerate(spec.get("scheduleHints") or []):
+        problem = _check_cron(hint["cronExpression"])
+        if problem is not None:
+            issues.append(
+                FieldIssue(
+                    f"spec.scheduleHints[{i}].cronExpression",
+                    f"Invalid value: {show(hint['cronExpression'])}: {problem}",
+                    value=hint["cronExpression"],
+                )
+            )
+        try:
+            parse_duration(hint["duration"])
+        except ValueError as exc:
+            issues.append(
+                FieldIssue(
+                    f"spec.scheduleHints[{i}].duration",
+                    f'Invalid value: {show(hint["duration"])}: {exc}; expected a Go duration such as "12h", "90m" or "1h30m"',
+                    value=hint["duration"],
+                )
+            )
+    return issues
+
+
+def _deployment_rules(obj: Mapping[str, Any]) -> list[FieldIssue]:
+    """apps/v1 validation: the selector must be non-empty and match the template's labels."""
+    from model.meta import selector_matches
+
+    spec = obj["spec"]
+    selector = spec["selector"]
+    if not selector.get("matchLabels") and not selector.get("matchExpressions"):
+        return [FieldIssue("spec.selector", "Invalid value: {}: empty selector is invalid for deployment")]
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    if not selector_matches(selector, labels):
+        return [
+            FieldIssue(
+                "spec.template.metadata.labels",
+                f"Invalid value: {show(labels)}: `selector` does not match template `labels`",
+            )
+        ]
+    return []
+
+
+_RULES: dict[str, Callable[[Mapping[str, Any]], list[FieldIssue]]] = {
+    "DisaggregatedService": _ds_rules,
+    "BudAIScaler": _bas_rules,
+    "Deployment": _deployment_rules,
+}
