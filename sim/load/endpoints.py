@@ -1,0 +1,95 @@
+"""Who may receive requests: the Ready pods of each role.
+
+`StaticEndpoints` is set by hand (tests, fixed-replica benchmarks); `InformerEndpoints` derives the ready
+set from a Pod informer cache, as kube-proxy derives EndpointSlices: pods labelled with the
+DisaggregatedService and role whose `Ready` condition is `True`. This module is the only one in
+`sim/load` that may touch the controller runtime, and only through the informer's duck-typed interface."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+ROLE_LABEL = "scaler.bud.studio/role"
+SERVICE_LABEL = "scaler.bud.studio/disaggregated-service"
+
+
+class Endpoints(Protocol):
+    def ready_pods(self, role: str) -> Sequence[str]: ...
+    def subscribe(self, fn: Callable[[str], None]) -> None: ...
+
+
+class StaticEndpoints:
+    """Ready pods set explicitly; `set_ready` notifies subscribers like an EndpointSlice update."""
+
+    def __init__(self, ready: Mapping[str, Sequence[str]] | None = None) -> None:
+        self._ready: dict[str, list[str]] = {r: sorted(p) for r, p in (ready or {}).items()}
+        self._subs: list[Callable[[str], None]] = []
+
+    @classmethod
+    def replicas(cls, counts: Mapping[str, int], prefix: str = "") -> StaticEndpoints:
+        """`{"decode": 2}` -> pods `decode-0`, `decode-1` (names zero-padded so sorting keeps order)."""
+        return cls({r: [f"{prefix}{r}-{i:03d}" for i in range(n)] for r, n in counts.items()})
+
+    def ready_pods(self, role: str) -> Sequence[str]:
+        return self._ready.get(role, [])
+
+    def subscribe(self, fn: Callable[[str], None]) -> None:
+        self._subs.append(fn)
+
+    def set_ready(self, role: str, pods: Sequence[str]) -> None:
+        new = sorted(pods)
+        if new == self._ready.get(role, []):
+            return
+        self._ready[role] = new
+        for fn in list(self._subs):
+            fn(role)
+
+
+def pod_is_ready(pod: Mapping[str, Any]) -> bool:
+    """Ready condition True (what EndpointSlices use) and not terminating."""
+    if pod.get("metadata", {}).get("deletionTimestamp"):
+        return False
+    for cond in pod.get("status", {}).get("conditions", []) or []:
+        if cond.get("type") == "Ready":
+            return bool(cond.get("status") == "True")
+    return False
+
+
+class InformerEndpoints:
+    """Ready pods per role of one DisaggregatedService, read from a Pod informer cache.
+
+    `cache` needs `list(namespace, selector)` (sim.runtime informer caches). If it also offers
+    `add_event_handler(fn)` (fn called on any Pod change) the ready sets refresh on every change;
+    otherwise call `refresh()` (the runner may poll it, e.g. once per simulated second)."""
+
+    def __init__(self, cache: Any, namespace: str, service: str, roles: Sequence[str]) -> None:
+        self.cache = cache
+        self.namespace = namespace
+        self.service = service
+        self.roles = list(roles)
+        self._ready: dict[str, list[str]] = {r: [] for r in self.roles}
+        self._subs: list[Callable[[str], None]] = []
+        add = getattr(cache, "add_event_handler", None)
+        if callable(add):
+            add(lambda *_args: self.refresh())
+        self.refresh()
+
+    def _list(self, role: str) -> list[str]:
+        selector = {"matchLabels": {SERVICE_LABEL: self.service, ROLE_LABEL: role}}
+        pods = self.cache.list(self.namespace, selector)
+        return sorted(p["metadata"]["name"] for p in pods if pod_is_ready(p))
+
+    def refresh(self) -> None:
+        for role in self.roles:
+            new = self._list(role)
+            if new != self._ready[role]:
+                self._ready[role] = new
+                for fn in list(self._subs):
+                    fn(role)
+
+    def ready_pods(self, role: str) -> Sequence[str]:
+        return self._ready.get(role, [])
+
+    def subscribe(self, fn: Callable[[str], None]) -> None:
+        self._subs.append(fn)

@@ -1,0 +1,314 @@
+"""Pipelines derived from a DisaggregatedService, and the per-role routing of requests to Ready pods.
+
+Request paths (by role type, as the pull request's examples describe them):
+- embeddings: Router -> Tokenizer -> Inference (batched embedding model);
+- LLM prefill/decode: Router -> Prefill -> KV transfer -> Decode;
+- anything else: every role, in dependency order (`dependsOn`, ties in declaration order).
+
+A role forwards a request only to its Ready pods (round-robin or least-loaded). With no Ready pod the request
+waits in a bounded FIFO buffer in front of the role (the activator / router queue); if it is full, or the
+request waits longer than the timeout, the request is dropped and counted, never silently lost."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sim.load.accounting import RoleAccount
+from sim.load.request import DropReason, Request
+from sim.load.service_models import (
+    PARAMS_FOR_KIND,
+    BatchServer,
+    DecodeServer,
+    KVTransferParams,
+    ModelKind,
+    PodServer,
+    ServiceParams,
+    make_server,
+)
+
+if TYPE_CHECKING:
+    from sim.load.service_models import Host
+
+
+class PipelineError(ValueError):
+    """A DisaggregatedService that does not describe a request path; names the YAML path and the value."""
+
+    def __init__(self, path: str, value: object, allowed: str) -> None:
+        self.path = path
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{path}: bad value {value!r}: {allowed}")
+
+
+class Balancing(StrEnum):
+    ROUND_ROBIN = "roundRobin"
+    LEAST_LOADED = "leastLoaded"
+
+
+@dataclass(frozen=True)
+class RoleStep:
+    role: str
+    role_type: str
+    kind: ModelKind
+
+
+@dataclass(frozen=True)
+class TransferStep:
+    """KV-cache transfer between prefill and decode: a delay, not a role (no pods, no queue)."""
+
+    name: str = "kv-transfer"
+
+
+Step = RoleStep | TransferStep
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    name: str
+    namespace: str
+    steps: tuple[Step, ...]
+
+    @property
+    def roles(self) -> list[str]:
+        return [s.role for s in self.steps if isinstance(s, RoleStep)]
+
+
+_KIND_FOR_TYPE = {
+    "Router": ModelKind.ROUTER,
+    "Tokenizer": ModelKind.TOKENIZER,
+    "Prefill": ModelKind.PREFILL,
+    "Decode": ModelKind.DECODE,
+    "Custom": ModelKind.FIXED,
+}
+
+
+def _dependency_order(roles: list[dict[str, Any]]) -> list[int]:
+    names = [str(r.get("name")) for r in roles]
+    index = {n: i for i, n in enumerate(names)}
+    for i, r in enumerate(roles):
+        for j, dep in enumerate(r.get("dependsOn") or []):
+            if dep not in index:
+                raise PipelineError(f"spec.roles[{i}].dependsOn[{j}]", dep, f"one of the role names {names}")
+    order: list[int] = []
+    placed: set[int] = set()
+    while len(order) < len(roles):
+        progressed = False
+        for i, r in enumerate(roles):  # declaration order breaks ties
+            if i not in placed and all(index[d] in placed for d in r.get("dependsOn") or []):
+                order.append(i)
+                placed.add(i)
+                progressed = True
+                break
+        if not progressed:
+            cyc = sorted(names[i] for i in range(len(roles)) if i not in placed)
+            raise PipelineError("spec.roles[*].dependsOn", cyc, "dependencies must not form a cycle")
+    return order
+
+
+def pipeline_from_service(ds: Mapping[str, Any]) -> PipelineSpec:
+    """The request path through a DisaggregatedService object (Kubernetes wire-form dict)."""
+    meta = ds.get("metadata", {})
+    spec = ds.get("spec", {})
+    roles: list[dict[str, Any]] = list(spec.get("roles") or [])
+    if not roles:
+        raise PipelineError("spec.roles", roles, "at least one role")
+    for i, r in enumerate(roles):
+        rt = r.get("roleType")
+        if rt not in ("Router", "Tokenizer", "Inference", "Prefill", "Decode", "Custom"):
+            raise PipelineError(
+                f"spec.roles[{i}].roleType",
+                rt,
+                "one of Router, Tokenizer, Inference, Prefill, Decode, Custom",
+            )
+    order = _dependency_order(roles)
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for i in order:
+        by_type.setdefault(roles[i]["roleType"], []).append(roles[i])
+    service_type = str(spec.get("serviceType", ""))
+    steps: list[Step] = []
+
+    def add(role: dict[str, Any], kind: ModelKind) -> None:
+        steps.append(RoleStep(str(role["name"]), str(role["roleType"]), kind))
+
+    if "Prefill" in by_type and "Decode" in by_type:
+        for r in by_type.get("Router", [])[:1]:
+            add(r, ModelKind.ROUTER)
+        add(by_type["Prefill"][0], ModelKind.PREFILL)
+        steps.append(TransferStep())
+        add(by_type["Decode"][0], ModelKind.DECODE)
+    elif "Inference" in by_type and ("Tokenizer" in by_type or service_type == "Embedding"):
+        for r in by_type.get("Router", [])[:1]:
+            add(r, ModelKind.ROUTER)
+        for r in by_type.get("Tokenizer", [])[:1]:
+            add(r, ModelKind.TOKENIZER)
+        add(by_type["Inference"][0], ModelKind.EMBEDDING)
+    else:
+        for i in order:
+            rt = roles[i]["roleType"]
+            add(roles[i], _KIND_FOR_TYPE.get(rt, ModelKind.DECODE))
+    return PipelineSpec(str(meta.get("name", "")), str(meta.get("namespace", "default")), tuple(steps))
+
+
+def params_for(kind: ModelKind, overrides: Mapping[str, Any] | ServiceParams | None) -> ServiceParams:
+    """Default parameters of a model kind, with per-role overrides (camelCase or snake_case keys)."""
+    cls = PARAMS_FOR_KIND[kind]
+    if overrides is None:
+        return cls()  # type: ignore[return-value]
+    if isinstance(overrides, cls):
+        return overrides  # type: ignore[return-value]
+    if not isinstance(overrides, Mapping):
+        raise PipelineError("serviceParams", overrides, f"a mapping of {cls.__name__} fields")
+    return cls.model_validate(dict(overrides))  # type: ignore[return-value]
+
+
+class RoleStage:
+    """One role of the pipeline at run time: its pods' servers, the ready list and the no-pod buffer."""
+
+    def __init__(
+        self,
+        step: RoleStep,
+        params: ServiceParams,
+        host: Host,
+        account: RoleAccount,
+        forward: Callable[[Request, float], None],
+        drop: Callable[[Request, float, DropReason, str | None], None],
+        balancing: Balancing,
+        buffer_size: int,
+        buffer_timeout: float,
+    ) -> None:
+        self.name = step.role
+        self.kind = step.kind
+        self.params = params
+        self.host = host
+        self.acc = account
+        self.forward = forward
+        self._drop = drop
+        self.least_loaded = balancing is Balancing.LEAST_LOADED
+        self.buffer_size = buffer_size
+        self.buffer_timeout = buffer_timeout
+        self.servers: dict[str, PodServer] = {}
+        self.ready: list[PodServer] = []
+        self.buffer: deque[Request] = deque()
+        self._rr = 0
+
+    # -- endpoints
+    def set_ready(self, pods: Sequence[str], now: float) -> None:
+        ready = []
+        for name in pods:
+            srv = self.servers.get(name)
+            if srv is None:
+                srv = make_server(
+                    self.kind, self.params, name, self.name, self.host, self._done, self._pod_drop
+                )
+                srv._t = srv.born = now
+                self.servers[name] = srv
+            ready.append(srv)
+        self.ready = ready
+        while self.buffer and self.ready:
+            req = self.buffer.popleft()
+            self.acc.buffered -= 1
+            self._dispatch(req, now)
+
+    # -- request path
+    def enter(self, req: Request, now: float) -> None:
+        acc = self.acc
+        acc.entered += 1
+        acc.win_entered += 1
+        acc.change(now, 1)
+        req.stamps[self.name] = [now, -1.0, -1.0]
+        if self.ready:
+            self._dispatch(req, now)
+        elif len(self.buffer) >= self.buffer_size:
+            acc.change(now, -1)
+            self._drop(req, now, DropReason.BUFFER_FULL, self.name)
+        else:
+            self.buffer.append(req)
+            acc.buffered += 1
+            self.host.after(self.buffer_timeout, self._expire, req)
+
+    def _dispatch(self, req: Request, now: float) -> None:
+        ready = self.ready
+        if self.least_loaded:
+            best = ready[0]
+            best_load = best.load()
+            for srv in ready:
+                load = srv.load()
+                if load < best_load:
+                    best, best_load = srv, load
+        else:
+            best = ready[self._rr % len(ready)]
+            self._rr += 1
+        best.submit(req, now)
+
+    def _expire(self, arg: object) -> None:
+        req: Request = arg  # type: ignore[assignment]
+        buf = self.buffer
+        if buf and buf[0] is req:
+            buf.popleft()
+        elif req in buf:
+            buf.remove(req)
+        else:
+            return  # already dispatched
+        now = self.host.now()
+        self.acc.buffered -= 1
+        self.acc.change(now, -1)
+        self._drop(req, now, DropReason.BUFFER_TIMEOUT, self.name)
+
+    def _done(self, req: Request, now: float) -> None:
+        acc = self.acc
+        st = req.stamps[self.name]
+        st[2] = now
+        acc.left += 1
+        acc.win_left += 1
+        acc.change(now, -1)
+        wait = st[1] - st[0]
+        soj = now - st[0]
+        acc.sum_wait += wait
+        acc.sum_sojourn += soj
+        acc.sum_service += req.service_time.get(self.name, 0.0)
+        acc.wait.add(wait)
+        acc.sojourn.add(soj)
+        acc.win_sojourn.append(soj)
+        self.forward(req, now)
+
+    def _pod_drop(self, req: Request, now: float, reason: DropReason) -> None:
+        self.acc.change(now, -1)
+        self._drop(req, now, reason, self.name)
+
+    # -- state for metrics and samples
+    def waiting(self) -> int:
+        return len(self.buffer) + sum(s.waiting for s in self.servers.values())
+
+    def running(self) -> int:
+        return sum(s.running for s in self.servers.values())
+
+    def capacity_units(self, srv: PodServer) -> tuple[float, bool]:
+        """(service units per pod, use active area): what utilization divides by."""
+        if isinstance(srv, BatchServer):
+            return 1.0, True
+        if isinstance(srv, DecodeServer):
+            return float(srv.max_seqs), False
+        return float(getattr(srv, "concurrency", 1)), False
+
+    def utilization(self, now: float, duration: float) -> float:
+        """Mean fraction of the role's service capacity in use over [0, now] (pods that ever existed)."""
+        if not self.servers or duration <= 0:
+            return 0.0
+        total = 0.0
+        for srv in self.servers.values():
+            units, active = self.capacity_units(srv)
+            busy, act = srv.areas(now)
+            total += (act if active else busy / units) / duration
+        return total / len(self.servers)
+
+
+def kv_transfer_params(overrides: Mapping[str, Any] | KVTransferParams | None) -> KVTransferParams:
+    if overrides is None:
+        return KVTransferParams()
+    if isinstance(overrides, KVTransferParams):
+        return overrides
+    return KVTransferParams.model_validate(dict(overrides))

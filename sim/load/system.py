@@ -1,0 +1,368 @@
+"""LoadSystem: arrivals -> pipeline roles -> completions on the SimPy clock, with per-interval samples.
+
+Only three kinds of SimPy events exist: the next arrival, a pod's next completion (or decode timer), and the
+sampler tick. Requests are records, never processes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.clock import Simulation
+from sim.load.accounting import Accounting, exact_percentile
+from sim.load.arrivals import Arrival
+from sim.load.endpoints import Endpoints
+from sim.load.metrics import EngineMetrics, MetricsConfig
+from sim.load.pipeline import (
+    Balancing,
+    PipelineSpec,
+    RoleStage,
+    RoleStep,
+    TransferStep,
+    kv_transfer_params,
+    params_for,
+)
+from sim.load.request import DropReason, Request
+from sim.load.service_models import KVTransferParams, ServiceParams
+
+
+@dataclass(frozen=True)
+class RoleSample:
+    role: str
+    entered: int
+    """Requests that entered the role during the interval."""
+    left: int
+    dropped: int
+    waiting: int
+    """Buffered in front of the role plus queued at its pods, at the sample instant."""
+    running: int
+    in_role: int
+    ready_pods: int
+    total_entered: int
+    total_left: int
+    total_dropped: int
+    p50: float
+    p95: float
+    p99: float
+    """Sojourn-time percentiles of requests that left the role during the interval (0.0 if none)."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    t: float
+    arrived: int
+    completed: int
+    dropped: int
+    in_flight: int
+    """Counted where the requests are (buffers, pod queues, in service, in transfer)."""
+    in_transit: int
+    interval_arrived: int
+    interval_completed: int
+    interval_dropped: int
+    e2e_p50: float
+    e2e_p95: float
+    e2e_p99: float
+    roles: tuple[RoleSample, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class RoleStats:
+    role: str
+    entered: int
+    left: int
+    dropped: int
+    in_role: int
+    throughput: float
+    """Entered per second over the run."""
+    mean_in_role: float
+    """Time-average number in the role (L in Little's law)."""
+    mean_wait: float
+    mean_sojourn: float
+    """W in Little's law (requests that left)."""
+    mean_service: float
+    utilization: float
+    wait_p50: float
+    wait_p99: float
+    sojourn_p50: float
+    sojourn_p95: float
+    sojourn_p99: float
+
+
+@dataclass(frozen=True)
+class LoadStats:
+    duration: float
+    arrived: int
+    completed: int
+    dropped: int
+    in_flight: int
+    drops_by_reason: dict[str, int]
+    roles: dict[str, RoleStats]
+    e2e_mean: float
+    e2e_p50: float
+    e2e_p95: float
+    e2e_p99: float
+    ttft_p50: float
+    ttft_p99: float
+    tpot_p50: float
+    tpot_p99: float
+
+
+class LoadSystem:
+    """The load layer of one run. Create, `start()`, run the simulation, read `stats()` / `metrics`.
+
+    `service_params` maps role name -> overrides of its model's defaults (dict or params object);
+    `kv_transfer` overrides the prefill -> decode transfer. `on_sample(Sample)` is called every
+    `sample_interval` simulated seconds; `on_complete(Request)` / `on_drop(Request)` per request."""
+
+    def __init__(
+        self,
+        sim: Simulation,
+        pipeline: PipelineSpec,
+        arrivals: Iterable[Arrival],
+        endpoints: Endpoints,
+        service_params: Mapping[str, Mapping[str, Any] | ServiceParams] | None = None,
+        *,
+        kv_transfer: Mapping[str, Any] | KVTransferParams | None = None,
+        balancing: Balancing | str = Balancing.ROUND_ROBIN,
+        buffer: int = 1000,
+        buffer_timeout: float = 60.0,
+        sample_interval: float | None = 1.0,
+        on_sample: Callable[[Sample], None] | None = None,
+        on_complete: Callable[[Request], None] | None = None,
+        on_drop: Callable[[Request], None] | None = None,
+        keep_samples: bool = False,
+        metrics: MetricsConfig | None = None,
+    ) -> None:
+        self.sim = sim
+        self.env = sim.env
+        self.pipeline = pipeline
+        self._arrivals: Iterator[Arrival] = iter(arrivals)
+        self.endpoints = endpoints
+        self.acc = Accounting.for_roles(pipeline.roles)
+        self.kv = kv_transfer_params(kv_transfer)
+        self.sample_interval = sample_interval
+        self.on_sample = on_sample
+        self.on_complete = on_complete
+        self.on_drop = on_drop
+        self.samples: list[Sample] | None = [] if keep_samples else None
+        overrides = dict(service_params or {})
+        unknown = sorted(set(overrides) - set(pipeline.roles))
+        if unknown:
+            from sim.load.pipeline import PipelineError
+
+            raise PipelineError("serviceParams", unknown[0], f"a role of the pipeline: {pipeline.roles}")
+        self.stages: list[RoleStage | None] = []
+        self.roles: dict[str, RoleStage] = {}
+        bal = Balancing(balancing)
+        for step in pipeline.steps:
+            if isinstance(step, TransferStep):
+                self.stages.append(None)
+                continue
+            assert isinstance(step, RoleStep)
+            stage = RoleStage(
+                step,
+                params_for(step.kind, overrides.get(step.role)),
+                self,
+                self.acc.roles[step.role],
+                self._advance,
+                self._drop,
+                bal,
+                buffer,
+                buffer_timeout,
+            )
+            self.stages.append(stage)
+            self.roles[step.role] = stage
+        self.metrics = EngineMetrics(sim, self, metrics or MetricsConfig())
+        self._next_id = 0
+        self._started = False
+
+    # -- Host protocol for the pod servers
+    def now(self) -> float:
+        return float(self.env.now)
+
+    def after(self, delay: float, fn: Callable[[object], None], arg: object) -> None:
+        self.env.timeout(delay).callbacks.append(lambda _ev: fn(arg))
+
+    # -- life cycle
+    def start(self) -> None:
+        if self._started:
+            raise RuntimeError("LoadSystem.start() called twice")
+        self._started = True
+        now = self.now()
+        for role, stage in self.roles.items():
+            stage.set_ready(self.endpoints.ready_pods(role), now)
+            stage.acc.t_last = now
+        self.endpoints.subscribe(self._on_endpoints)
+        self._t0 = now
+        self._schedule_next(now)
+        if self.sample_interval:
+            self.env.process(self._sampler(self.sample_interval))
+        self.metrics.start()
+
+    def _on_endpoints(self, role: str) -> None:
+        stage = self.roles.get(role)
+        if stage is not None:
+            stage.set_ready(self.endpoints.ready_pods(role), self.now())
+
+    def _schedule_next(self, now: float) -> None:
+        nxt = next(self._arrivals, None)
+        if nxt is None:
+            return
+        t = self._t0 + nxt.t
+        self.after(t - now if t > now else 0.0, self._arrive, nxt)
+
+    def _arrive(self, arg: object) -> None:
+        a: Arrival = arg  # type: ignore[assignment]
+        now = self.now()
+        req = Request(self._next_id, now, a.input_tokens, a.output_tokens)
+        self._next_id += 1
+        acc = self.acc
+        acc.arrived += 1
+        acc.win_arrived += 1
+        self._enter(req, 0, now)
+        self._schedule_next(now)
+
+    def _enter(self, req: Request, index: int, now: float) -> None:
+        req.stage = index
+        stage = self.stages[index]
+        if stage is None:  # KV transfer
+            self.acc.in_transit += 1
+            self.after(self.kv.delay(req.input_tokens), self._transferred, req)
+        else:
+            stage.enter(req, now)
+
+    def _transferred(self, arg: object) -> None:
+        req: Request = arg  # type: ignore[assignment]
+        self.acc.in_transit -= 1
+        self._enter(req, req.stage + 1, self.now())
+
+    def _advance(self, req: Request, now: float) -> None:
+        nxt = req.stage + 1
+        if nxt < len(self.stages):
+            self._enter(req, nxt, now)
+            return
+        acc = self.acc
+        acc.completed += 1
+        acc.win_completed += 1
+        req.completed_at = now
+        e2e = now - req.arrival
+        acc.e2e.add(e2e)
+        acc.win_e2e.append(e2e)
+        first = req.first_token_at
+        if first < 0 or first > now:
+            first = now
+        req.first_token_at = first
+        acc.ttft.add(first - req.arrival)
+        if req.output_tokens > 1 and now > first:
+            acc.tpot.add((now - first) / (req.output_tokens - 1))
+        if self.on_complete is not None:
+            self.on_complete(req)
+
+    def _drop(self, req: Request, now: float, reason: DropReason, role: str | None) -> None:
+        req.dropped = reason
+        req.completed_at = now
+        self.acc.record_drop(role, reason)
+        if self.on_drop is not None:
+            self.on_drop(req)
+
+    # -- sampling
+    def _sampler(self, interval: float) -> Any:
+        while True:
+            yield self.env.timeout(interval)
+            sample = self.sample()
+            if self.samples is not None:
+                self.samples.append(sample)
+            if self.on_sample is not None:
+                self.on_sample(sample)
+
+    def sample(self) -> Sample:
+        """A snapshot of the counters; resets the per-interval windows."""
+        acc = self.acc
+        roles = []
+        for name, stage in self.roles.items():
+            ra = stage.acc
+            soj = ra.win_sojourn
+            roles.append(
+                RoleSample(
+                    role=name,
+                    entered=ra.win_entered,
+                    left=ra.win_left,
+                    dropped=ra.win_dropped,
+                    waiting=stage.waiting(),
+                    running=stage.running(),
+                    in_role=ra.in_role,
+                    ready_pods=len(stage.ready),
+                    total_entered=ra.entered,
+                    total_left=ra.left,
+                    total_dropped=ra.dropped,
+                    p50=exact_percentile(soj, 50),
+                    p95=exact_percentile(soj, 95),
+                    p99=exact_percentile(soj, 99),
+                )
+            )
+            ra.win_entered = ra.win_left = ra.win_dropped = 0
+            ra.win_sojourn = []
+        e2e = acc.win_e2e
+        s = Sample(
+            t=self.now(),
+            arrived=acc.arrived,
+            completed=acc.completed,
+            dropped=acc.dropped,
+            in_flight=acc.in_flight(),
+            in_transit=acc.in_transit,
+            interval_arrived=acc.win_arrived,
+            interval_completed=acc.win_completed,
+            interval_dropped=acc.win_dropped,
+            e2e_p50=exact_percentile(e2e, 50),
+            e2e_p95=exact_percentile(e2e, 95),
+            e2e_p99=exact_percentile(e2e, 99),
+            roles=tuple(roles),
+        )
+        acc.win_arrived = acc.win_completed = acc.win_dropped = 0
+        acc.win_e2e = []
+        return s
+
+    # -- results
+    def stats(self) -> LoadStats:
+        now = self.now()
+        duration = now - getattr(self, "_t0", 0.0)
+        acc = self.acc
+        roles = {}
+        for name, stage in self.roles.items():
+            ra = stage.acc
+            roles[name] = RoleStats(
+                role=name,
+                entered=ra.entered,
+                left=ra.left,
+                dropped=ra.dropped,
+                in_role=ra.in_role,
+                throughput=ra.entered / duration if duration > 0 else 0.0,
+                mean_in_role=ra.area_until(now) / duration if duration > 0 else 0.0,
+                mean_wait=ra.sum_wait / ra.left if ra.left else 0.0,
+                mean_sojourn=ra.sum_sojourn / ra.left if ra.left else 0.0,
+                mean_service=ra.sum_service / ra.left if ra.left else 0.0,
+                utilization=stage.utilization(now, duration),
+                wait_p50=ra.wait.percentile(50),
+                wait_p99=ra.wait.percentile(99),
+                sojourn_p50=ra.sojourn.percentile(50),
+                sojourn_p95=ra.sojourn.percentile(95),
+                sojourn_p99=ra.sojourn.percentile(99),
+            )
+        return LoadStats(
+            duration=duration,
+            arrived=acc.arrived,
+            completed=acc.completed,
+            dropped=acc.dropped,
+            in_flight=acc.in_flight(),
+            drops_by_reason=dict(sorted(acc.drops_by_reason.items())),
+            roles=roles,
+            e2e_mean=acc.e2e.mean(),
+            e2e_p50=acc.e2e.percentile(50),
+            e2e_p95=acc.e2e.percentile(95),
+            e2e_p99=acc.e2e.percentile(99),
+            ttft_p50=acc.ttft.percentile(50),
+            ttft_p99=acc.ttft.percentile(99),
+            tpot_p50=acc.tpot.percentile(50),
+            tpot_p99=acc.tpot.percentile(99),
+        )
