@@ -1,0 +1,260 @@
+"""The repo's KPA strategy (Knative-style, as BudEcosystem/scaler ports it).
+
+upstream: pkg/controller/budaiscaler/algorithm/kpa.go KPAAlgorithm.ComputeRecommendation,
+calculateDesiredReplicas. Upstream reads only the instantaneous per-source average: the panic and
+stable windows of the scaling context are parsed but never used by the decision. `KpaWindows`
+keeps the samples anyway (in AlgorithmState) so the decision log can show panic/stable averages.
+
+Panic mode: ratio >= panicThreshold/100 (Quirk.PANIC_THRESHOLD_DIVIDED_BY_100: with the default
+2.0 that is 0.02, i.e. almost always), and panic skips the scale-up rate limit and scale-up policies.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from model.quirks import Quirk, QuirkSet
+from sim.decisions.bud.algorithm import (
+    apply_stabilization,
+    baseline_replicas,
+    go_int32,
+    metric_value_for_target,
+    should_gate_scale_up,
+)
+from sim.decisions.bud.budscaler import (
+    DEFAULT_MAX_SCALE_DOWN_RATE,
+    DEFAULT_MAX_SCALE_UP_RATE,
+    _record_event,
+    apply_constraints,
+    effective_tolerance,
+    lowest_replicas,
+)
+from sim.decisions.bud.context import ScalingContext
+from sim.decisions.bud.goparse import parse_float
+from sim.decisions.bud.policies import apply_scale_down_policies, apply_scale_up_policies
+from sim.decisions.bud.types import (
+    AlgorithmState,
+    MetricSample,
+    Reason,
+    Recommendation,
+    RecommendationError,
+    ScaleDirection,
+    ScalingRequest,
+    Step,
+)
+
+DEFAULT_PANIC_THRESHOLD_PERCENT = 200.0
+"""upstream: kpa.go DefaultPanicThreshold (200% of target), used when the context's threshold <= 0."""
+
+
+def effective_panic_threshold(ctx: ScalingContext, quirks: QuirkSet) -> float:
+    """The ratio at or above which KPA panics."""
+    if Quirk.PANIC_THRESHOLD_DIVIDED_BY_100 in quirks:
+        threshold = ctx.panic_threshold / 100
+    else:
+        threshold = ctx.panic_threshold
+    if threshold <= 0:
+        threshold = DEFAULT_PANIC_THRESHOLD_PERCENT / 100
+    return threshold
+
+
+@dataclass(frozen=True)
+class KpaMetricDecision:
+    replicas: int
+    in_panic: bool
+    within_tolerance: bool = False
+
+
+def calculate_desired_replicas(
+    current_value: float,
+    target_value: float,
+    current_replicas: int,
+    ready_pod_count: int,
+    starting_pod_count: int,
+    ctx: ScalingContext,
+    quirks: QuirkSet,
+) -> KpaMetricDecision:
+    """ceil(replicas * ratio), rate-limited unless panicking. upstream: kpa.go calculateDesiredReplicas."""
+    if target_value <= 0:
+        return KpaMetricDecision(current_replicas, False)
+    ratio = current_value / target_value
+    in_panic = ratio >= effective_panic_threshold(ctx, quirks)
+    if abs(ratio - 1.0) < effective_tolerance(ctx, quirks):
+        return KpaMetricDecision(current_replicas, False, within_tolerance=True)
+    replicas = current_replicas
+    baseline = baseline_replicas(ready_pod_count, starting_pod_count, ctx.starting_pod_weight)
+    if ratio > 1.0 and baseline > current_replicas:
+        replicas = baseline
+    raw = float(replicas) * ratio
+    desired = go_int32(math.ceil(raw)) if math.isfinite(raw) else go_int32(raw)
+    if desired > current_replicas:
+        max_up = ctx.max_scale_up_rate if ctx.max_scale_up_rate > 0 else DEFAULT_MAX_SCALE_UP_RATE
+        cap_f = float(current_replicas) * max_up
+        cap = go_int32(math.ceil(cap_f)) if math.isfinite(cap_f) else go_int32(cap_f)
+        if desired > cap and not in_panic:
+            desired = cap
+    elif desired < current_replicas:
+        max_down = ctx.max_scale_down_rate if ctx.max_scale_down_rate > 0 else DEFAULT_MAX_SCALE_DOWN_RATE
+        floor_f = float(current_replicas) * max_down
+        floor = go_int32(math.floor(floor_f)) if math.isfinite(floor_f) else go_int32(floor_f)
+        desired = max(desired, floor)
+    return KpaMetricDecision(max(desired, lowest_replicas(ctx, quirks)), in_panic)
+
+
+@dataclass(frozen=True)
+class KpaWindows:
+    """Panic- and stable-window averages of one metric (upstream: pkg/aggregation GetWindowAverage)."""
+
+    panic_average: float | None
+    stable_average: float | None
+
+
+def record_samples(
+    samples: Mapping[str, tuple[MetricSample, ...]],
+    request: ScalingRequest,
+    ctx: ScalingContext,
+    now: float,
+) -> dict[str, tuple[MetricSample, ...]]:
+    """Append this decision's per-source averages; keep the stable window plus one minute (as the aggregator)."""
+    keep = ctx.stable_window_s + 60
+    out: dict[str, tuple[MetricSample, ...]] = {}
+    for name in sorted(set(samples) | set(request.metric_snapshots)):
+        kept = tuple(s for s in samples.get(name, ()) if s.t > now - keep)
+        snap = request.metric_snapshots.get(name)
+        if snap is not None:
+            kept += (MetricSample(now, snap.average),)
+        if kept:
+            out[name] = kept
+    return out
+
+
+def window_averages(samples: tuple[MetricSample, ...], ctx: ScalingContext, now: float) -> KpaWindows:
+    def avg(window: float) -> float | None:
+        vals = [s.value for s in samples if s.t > now - window]
+        return sum(vals) / len(vals) if vals else None
+
+    return KpaWindows(avg(ctx.panic_window_s), avg(ctx.stable_window_s))
+
+
+def kpa_pipeline(
+    ctx: ScalingContext,
+    request: ScalingRequest,
+    *,
+    now: float,
+    quirks: QuirkSet,
+    state: AlgorithmState,
+) -> Recommendation:
+    """One KPA decision without quirk attribution (see compute_kpa_recommendation)."""
+    if not ctx.metric_sources:
+        raise RecommendationError("at least one metric source is required")
+    cur = request.current_replicas
+    best: int | None = None
+    metric_used, metric_value, metric_target = "", 0.0, 0.0
+    in_panic = False
+    any_within = False
+    for source in ctx.metric_sources:
+        snap = request.metric_snapshots.get(source.target_metric)
+        if snap is None:
+            continue
+        target = parse_float(source.target_value)
+        if target is None:
+            continue
+        value = metric_value_for_target(source, snap.average, target, quirks)
+        d = calculate_desired_replicas(
+            value, target, cur, request.ready_pod_count, request.starting_pod_count, ctx, quirks
+        )
+        in_panic = in_panic or d.in_panic
+        any_within = any_within or d.within_tolerance
+        if best is None or d.replicas > best:
+            best = d.replicas
+            metric_used, metric_value, metric_target = source.target_metric, snap.average, target
+    steps: list[Step] = []
+    if best is None or (best == 0 and Quirk.SCALE_DOWN_FLOOR_ONE in quirks):
+        value = cur
+        reason = Reason.NO_METRICS
+    else:
+        value = best
+        reason = Reason.WITHIN_TOLERANCE if (best == cur and any_within) else Reason.METRIC
+    # Upstream only records the primary metric when desired > 0 beat the running max.
+    if best is not None and best <= 0:
+        metric_used, metric_value, metric_target = "", 0.0, 0.0
+    steps.append(Step("metric", value))
+
+    def step(name: str, before: int, after: int, why: Reason) -> int:
+        nonlocal reason
+        steps.append(Step(name, after))
+        if after != before:
+            reason = why
+        return after
+
+    bounded = apply_constraints(value, ctx.min_replicas, ctx.max_replicas)
+    value = step("bounds", value, bounded, Reason.MIN_REPLICAS if bounded > value else Reason.MAX_REPLICAS)
+    if value > cur and not in_panic:
+        up = apply_scale_up_policies(
+            cur,
+            value,
+            ctx.scale_up_policies,
+            ctx.scale_up_select_policy,
+            quirks=quirks,
+            events=state.scale_events,
+            now=now,
+        )
+        value = step("policies", value, up.replicas, Reason.SCALE_UP_POLICY)
+    elif value < cur:
+        down = apply_scale_down_policies(
+            cur,
+            value,
+            ctx.scale_down_policies,
+            ctx.scale_down_select_policy,
+            min_replicas=ctx.min_replicas,
+            quirks=quirks,
+            events=state.scale_events,
+            now=now,
+        )
+        value = step("policies", value, down.replicas, Reason.SCALE_DOWN_POLICY)
+    if value > cur:
+        apply_gate = not ctx.bypass_gate_on_panic or not in_panic
+        if apply_gate and should_gate_scale_up(
+            request.ready_pod_count,
+            request.starting_pod_count,
+            ctx.max_starting_pods,
+            ctx.max_starting_pod_percent,
+        ):
+            value = step("starting_pod_gate", value, cur, Reason.STARTING_POD_GATE)
+    stab = apply_stabilization(
+        value, cur, request.last_scale_time, ctx, now=now, quirks=quirks, history=state.recommendations
+    )
+    value = step("stabilization", value, stab.replicas, Reason.STABILIZATION)
+
+    details = f"{metric_used} metric (current: {metric_value:.2f}, target: {metric_target:.2f})"
+    if value > cur:
+        direction = ScaleDirection.UP
+        message = f"Scaling up from {cur} to {value} replicas based on {details}"
+    elif value < cur:
+        direction = ScaleDirection.DOWN
+        message = f"Scaling down from {cur} to {value} replicas based on {details}"
+    else:
+        direction = ScaleDirection.NONE
+        message = f"No scaling needed. Current replicas {cur} is optimal for {details}"
+    if in_panic:
+        message += " [PANIC MODE]"
+    new_state = AlgorithmState(
+        scale_events=_record_event(state, ctx, cur, value, now),
+        recommendations=stab.history,
+        metric_samples=record_samples(state.metric_samples, request, ctx, now),
+        in_panic_mode=in_panic,
+    )
+    return Recommendation(
+        desired_replicas=value,
+        direction=direction,
+        reason=reason,
+        message=message,
+        in_panic_mode=in_panic,
+        metric_used=metric_used,
+        current_metric_value=metric_value,
+        target_metric_value=metric_target,
+        steps=tuple(steps),
+        state=new_state,
+    )

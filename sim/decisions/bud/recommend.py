@@ -1,0 +1,113 @@
+"""The entry point the BudAIScaler controller calls: one decision for one scaler.
+
+upstream: algorithm/algorithm.go DefaultAlgorithmFactory.Create — KPA gets the KPA algorithm and
+every other strategy (BudScaler, and also HPA or "" if they ever reach it) gets BudScaler.
+Quirk attribution: a quirk is reported as triggered when switching just that quirk off would change
+the decision (replicas or panic mode). That costs one extra evaluation per enabled quirk; each is
+microseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from model.quirks import Quirk, QuirkSet
+from sim.decisions.bud.budscaler import budscaler_pipeline
+from sim.decisions.bud.context import ScalingContext
+from sim.decisions.bud.kpa import kpa_pipeline
+from sim.decisions.bud.types import AlgorithmState, QuirkName, Recommendation, ScalingRequest, Strategy
+
+ALGORITHM_QUIRKS: tuple[Quirk, ...] = (
+    Quirk.TOLERANCE_DIVIDED_BY_100,
+    Quirk.PANIC_THRESHOLD_DIVIDED_BY_100,
+    Quirk.POLICIES_IGNORE_PERIOD,
+    Quirk.SCALE_DOWN_FLOOR_ONE,
+    Quirk.STABILIZATION_FROM_LAST_SCALE_TIME,
+    Quirk.KV_CACHE_FRACTION_VS_PERCENT,
+)
+"""The quirks these algorithms read; the others belong to the controller."""
+
+Pipeline = Callable[..., Recommendation]
+
+
+def _without(quirks: QuirkSet, quirk: Quirk) -> QuirkSet:
+    overrides = quirks.as_dict()
+    overrides[quirk.value] = False
+    return QuirkSet(quirks.profile, overrides)
+
+
+def _attributed(
+    pipeline: Pipeline,
+    ctx: ScalingContext,
+    request: ScalingRequest,
+    now: float,
+    quirks: QuirkSet,
+    state: AlgorithmState,
+) -> Recommendation:
+    rec = pipeline(ctx, request, now=now, quirks=quirks, state=state)
+    fired: list[QuirkName] = []
+    for quirk in ALGORITHM_QUIRKS:
+        if quirk not in quirks:
+            continue
+        alt = pipeline(ctx, request, now=now, quirks=_without(quirks, quirk), state=state)
+        if alt.desired_replicas != rec.desired_replicas or alt.in_panic_mode != rec.in_panic_mode:
+            fired.append(quirk)
+    if not fired:
+        return rec
+    return Recommendation(
+        desired_replicas=rec.desired_replicas,
+        direction=rec.direction,
+        reason=rec.reason,
+        message=rec.message,
+        in_panic_mode=rec.in_panic_mode,
+        metric_used=rec.metric_used,
+        current_metric_value=rec.current_metric_value,
+        target_metric_value=rec.target_metric_value,
+        confidence=rec.confidence,
+        quirks_triggered=tuple(fired),
+        steps=rec.steps,
+        state=rec.state,
+    )
+
+
+def compute_budscaler_recommendation(
+    ctx: ScalingContext,
+    request: ScalingRequest,
+    *,
+    now: float,
+    quirks: QuirkSet,
+    state: AlgorithmState | None = None,
+) -> Recommendation:
+    """upstream: algorithm/budscaler.go BudScalerAlgorithm.ComputeRecommendation."""
+    return _attributed(budscaler_pipeline, ctx, request, now, quirks, state or AlgorithmState())
+
+
+def compute_kpa_recommendation(
+    ctx: ScalingContext,
+    request: ScalingRequest,
+    *,
+    now: float,
+    quirks: QuirkSet,
+    state: AlgorithmState | None = None,
+) -> Recommendation:
+    """upstream: algorithm/kpa.go KPAAlgorithm.ComputeRecommendation."""
+    return _attributed(kpa_pipeline, ctx, request, now, quirks, state or AlgorithmState())
+
+
+def compute_recommendation(
+    ctx: ScalingContext,
+    request: ScalingRequest,
+    *,
+    now: float,
+    quirks: QuirkSet,
+    state: AlgorithmState | None = None,
+) -> Recommendation:
+    """Dispatch on `ctx.strategy` as upstream's factory does (KPA, else BudScaler).
+
+    Raises RecommendationError where upstream returns an error (no metric sources). `now` is the
+    simulated time in seconds; `request.last_scale_time` must be on the same clock. Pass the previous
+    `Recommendation.state` of the same scaler as `state` (None for the first decision).
+    """
+    if ctx.strategy == Strategy.KPA:
+        return compute_kpa_recommendation(ctx, request, now=now, quirks=quirks, state=state)
+    return compute_budscaler_recommendation(ctx, request, now=now, quirks=quirks, state=state)
