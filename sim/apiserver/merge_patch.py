@@ -1,0 +1,24 @@
+"""JSON merge patch (RFC 7386), the `application/merge-patch+json` patch type.
+
+Strategic merge patch and JSON patch are not modelled; `APIServer.patch` only takes merge patches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.apiserver.jsondata import checked_copy, copy_json
+
+
+def apply_merge_patch(target: Any, patch: Any) -> Any:
+    """Return a new document: `target` with `patch` merged in. Neither input is mutated.
+
+    null deletes a key; objects merge recursively; anything else (including lists) replaces."""
+    if type(patch) is not dict:
+        return checked_copy(patch)
+    result: dict[str, Any] = copy_json(target) if type(target) is dict else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = apply_merge_patch(result.get(key), value)
+    return result
