@@ -120,8 +120,8 @@ def schema_of(tp: Any, meta: list[Any] | None = None) -> dict[str, Any]:
 
 
 def _apply_constraints(schema: dict[str, Any], meta: list[Any]) -> None:
-    lows = [m.ge for m in meta if isinstance(m, at.Ge)]
-    highs = [m.le for m in meta if isinstance(m, at.Le)]
+    lows: list[int] = [int(m.ge) for m in meta if isinstance(m, at.Ge)]  # type: ignore[call-overload]
+    highs: list[int] = [int(m.le) for m in meta if isinstance(m, at.Le)]  # type: ignore[call-overload]
     low = max(lows) if lows else None
     high = min(highs) if highs else None
     if low is not None and low not in (INT32_MIN, INT64_MIN):
@@ -172,13 +172,21 @@ def _root_schema(description: str, spec: type[BaseModel], status: type[BaseModel
         "description": description,
         "type": "object",
         "properties": {
-            "apiVersion": {"type": "string", "description": "APIVersion defines the versioned schema of this object."},
+            "apiVersion": {
+                "type": "string",
+                "description": "APIVersion defines the versioned schema of this object.",
+            },
             "kind": {"type": "string", "description": "Kind is the REST resource this object represents."},
             "metadata": {"type": "object"},
             "spec": {"description": (spec.__doc__ or "").strip() or None, **object_schema(spec)},
             "status": object_schema(status),
         },
     }
+
+
+def _clean_root(obj: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = _clean(obj)
+    return cleaned
 
 
 def _clean(obj: Any) -> Any:
@@ -192,7 +200,7 @@ def _clean(obj: Any) -> Any:
 def budaiscaler_crd() -> dict[str, Any]:
     """BudAIScaler CRD; agrees with upstream config/crd/bases/scaler.bud.studio_budaiscalers.yaml."""
     assert BudAIScaler.model_fields["spec"].is_required()
-    return _clean(
+    return _clean_root(
         {
             "apiVersion": "apiextensions.k8s.io/v1",
             "kind": "CustomResourceDefinition",
@@ -243,7 +251,7 @@ def budaiscaler_crd() -> dict[str, Any]:
 def disaggregatedservice_crd() -> dict[str, Any]:
     """DisaggregatedService CRD as the pull request defines it (status subresource, no scale subresource)."""
     assert DisaggregatedService.model_fields["spec"].is_required()
-    return _clean(
+    return _clean_root(
         {
             "apiVersion": "apiextensions.k8s.io/v1",
             "kind": "CustomResourceDefinition",
