@@ -22,6 +22,11 @@ from pydantic import BaseModel, ConfigDict, Field
 MetricReader = Callable[[str, str], float | None]
 """(pod name, metric name) -> the scraped value, or None when the pod has no sample."""
 
+SourceCollector = Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], "MetricSnapshot | None"]
+"""(metricsSources entry, running pods) -> the source's snapshot, or None when collecting it failed.
+Lets the load model's per-source-type collector (pod, resource, prometheus, external...) stand in
+for the plain per-pod read."""
+
 GPU_MEMORY_METRIC = "gpu_memory_utilization"
 GPU_COMPUTE_METRIC = "gpu_compute_utilization"
 """Per-pod GPU utilisation (0-100) the simulated DCGM exporter serves."""
@@ -178,7 +183,10 @@ def snapshot_of(values: Mapping[str, float]) -> MetricSnapshot:
 
 
 def collect_metric_snapshots(
-    running: Sequence[Mapping[str, Any]], sources: Sequence[Mapping[str, Any]], read: MetricReader
+    running: Sequence[Mapping[str, Any]],
+    sources: Sequence[Mapping[str, Any]],
+    read: MetricReader,
+    collect: SourceCollector | None = None,
 ) -> dict[str, MetricSnapshot]:
     """One snapshot per source from the ready pods only.
 
@@ -191,6 +199,12 @@ def collect_metric_snapshots(
     if not running:
         return {}
     out: dict[str, MetricSnapshot] = {}
+    if collect is not None:
+        for source in sources:
+            snap = collect(source, running)
+            if snap is not None:
+                out[str(source.get("targetMetric", ""))] = snap
+        return out
     ready = [p for p in running if _phase(p) == "Running" and pod_is_ready(p)]
     for source in sources:
         metric = str(source.get("targetMetric", ""))
@@ -352,6 +366,7 @@ def build_scaling_inputs(
     schedule_hints: Sequence[Mapping[str, Any]] | None = None,
     no_scale_from_zero: bool,
     activation_queue: float | None = None,
+    collect: SourceCollector | None = None,
 ) -> ScalingInputs:
     """Everything the algorithm needs about the target's pods at this instant.
 
@@ -365,7 +380,7 @@ def build_scaling_inputs(
     pending = pending_count(pods)
     notes: list[str] = []
 
-    snapshots = collect_metric_snapshots(running, list(spec.get("metricsSources") or []), read)
+    snapshots = collect_metric_snapshots(running, list(spec.get("metricsSources") or []), read, collect)
     if not running:
         notes.append("no running pods: no metric snapshot")
 
