@@ -1,0 +1,1 @@
+"""Shared test helpers (import-safe: no fixtures, no side effects at import)."""
