@@ -37,6 +37,34 @@ class _KubeLoader(_BaseLoader):  # type: ignore[misc]
     """Safe loader whose implicit resolvers match Kubernetes (no timestamp type)."""
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_RESOLVED: dict[str, str] = {}
+_SIMPLE_INT = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
+_SIMPLE_FLOAT = re.compile(r"^-?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+][0-9]+)?$")
+
+
+def _cached_resolve(self: Any, kind: Any, value: Any, implicit: Any) -> Any:
+    """Plain-scalar tag resolution memoised by text (the same keys and values recur in every manifest)."""
+    if kind is yaml.ScalarNode:
+        if not implicit[0]:
+            return _STR_TAG
+        tag = _RESOLVED.get(value)
+        if tag is None:
+            tag = _BaseLoader.resolve(self, kind, value, implicit)
+            if len(_RESOLVED) < 200_000:
+                _RESOLVED[value] = tag
+        return tag
+    return _BaseLoader.resolve(self, kind, value, implicit)
+
+
+_KubeLoader.resolve = _cached_resolve
 _KubeLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
@@ -51,14 +79,28 @@ class LoadedDocument:
     file: str
     index: int
     line: int = 1
+    _text: str = field(default="", repr=False, compare=False)
+    _span: tuple[int, int] = field(default=(0, 0), repr=False, compare=False)
     _node: Any = field(default=None, repr=False, compare=False)
+
+    def _root(self) -> Any:
+        """The document's node tree, re-composed from its text on first use (only errors need lines)."""
+        if self._node is None and self._text:
+            start, end = self._span
+            # pad with newlines so marks carry the document's real line numbers
+            snippet = "\n" * (self.line - 1) + " " * _column_of(self._text, start) + self._text[start:end]
+            try:
+                self._node = yaml.compose(snippet, Loader=_KubeLoader)
+            except yaml.YAMLError:
+                return None
+        return self._node
 
     def line_of(self, path: str) -> int | None:
         """1-based line of the YAML path (the key's line for a mapping entry).
 
         A path that does not exist (a missing required field) maps to the line of its deepest
         existing ancestor, which is where the user has to add it."""
-        node = self._node
+        node = self._root()
         if node is None:
             return None
         line: int = node.start_mark.line + 1
@@ -79,6 +121,10 @@ class LoadedDocument:
             else:
                 return line
         return line
+
+
+def _column_of(text: str, index: int) -> int:
+    return index - (text.rfind("\n", 0, index) + 1)
 
 
 _PATH_TOKEN = re.compile(r"\[(\d+)\]|\[([^\]]*)\]|\.?([^.\[\]]+)")
@@ -204,16 +250,13 @@ def load_documents_from_string(text: str, file: str = "<string>") -> list[Loaded
             if node is None:
                 index += 1
                 continue
-            _check_node_limits(node, file, check_aliases)
+            line = node.start_mark.line + 1
             try:
-                data = loader.construct_document(node)
+                data = _Builder(loader, file, check_aliases).build(node)
             except yaml.YAMLError as exc:
                 raise _yaml_error(exc, file, text) from None
-            except (TypeError, ValueError) as exc:  # e.g. unhashable key
-                raise YAMLInputError(
-                    f"cannot construct document: {exc}", file=file, line=node.start_mark.line + 1
-                ) from None
-            line = node.start_mark.line + 1
+            except (TypeError, ValueError) as exc:  # e.g. an unhashable key
+                raise YAMLInputError(f"cannot construct document: {exc}", file=file, line=line) from None
             if data is None:
                 index += 1
                 continue
@@ -225,7 +268,8 @@ def load_documents_from_string(text: str, file: str = "<string>") -> list[Loaded
                     value=data if isinstance(data, str | int | float | bool) else None,
                     allowed="a mapping with apiVersion, kind, metadata and spec",
                 )
-            docs.append(LoadedDocument(data=data, file=file, index=index, line=line, _node=node))
+            span = (node.start_mark.index, node.end_mark.index)
+            docs.append(LoadedDocument(data=data, file=file, index=index, line=line, _text=text, _span=span))
             index += 1
     finally:
         loader.dispose()
@@ -266,47 +310,115 @@ def _yaml_error(exc: yaml.YAMLError, file: str, text: str = "") -> YAMLInputErro
     return YAMLInputError(message, file=file, line=line, column=column, allowed="well-formed YAML")
 
 
-def _check_node_limits(root: Any, file: str, check_aliases: bool) -> None:
-    """Depth and duplicate keys always; expanded size only when the text can contain aliases."""
-    seen: dict[int, int] = {}
-    stack: list[tuple[Any, int]] = [(root, 1)]
-    expanded = 0
-    while stack:
-        node, depth = stack.pop()
-        expanded += 1
+class _Builder:
+    """Node tree -> plain data in one pass, enforcing depth, duplicate-key and alias-expansion limits.
+
+    Plain str/int/float/bool/null scalars are converted inline (the hot path); anything unusual
+    (merge keys, explicit tags, binary, sexagesimal numbers) goes through PyYAML's SafeConstructor."""
+
+    def __init__(self, loader: Any, file: str, check_aliases: bool) -> None:
+        self.loader = loader
+        self.file = file
+        self.check_aliases = check_aliases
+        self.memo: dict[int, Any] = {}
+        self.expanded = 0
+
+    def _limit(self, node: Any, message: str, allowed: str) -> YAMLInputError:
+        return YAMLInputError(message, file=self.file, line=node.start_mark.line + 1, allowed=allowed)
+
+    def build(self, node: Any, depth: int = 1) -> Any:
         if depth > MAX_DEPTH:
-            raise YAMLInputError(
+            raise self._limit(
+                node,
                 f"nesting deeper than {MAX_DEPTH} levels",
-                file=file,
-                line=node.start_mark.line + 1,
-                allowed=f"at most {MAX_DEPTH} nested mappings/sequences",
+                f"at most {MAX_DEPTH} nested mappings/sequences",
             )
-        if check_aliases:
-            if expanded > MAX_EXPANDED_NODES:
-                raise YAMLInputError(
+        if self.check_aliases:
+            self.expanded += 1
+            if self.expanded > MAX_EXPANDED_NODES:
+                raise self._limit(
+                    node,
                     f"document expands to more than {MAX_EXPANDED_NODES} nodes through aliases (alias bomb?)",
-                    file=file,
-                    line=node.start_mark.line + 1,
-                    allowed="few YAML aliases (*name); Kubernetes manifests rarely need them",
+                    "few YAML aliases (*name); Kubernetes manifests rarely need them",
                 )
-            seen[id(node)] = seen.get(id(node), 0) + 1
-        if isinstance(node, yaml.MappingNode):
-            keys: set[str] = set()
+        cls = type(node)
+        tag = node.tag
+        if cls is yaml.ScalarNode:
+            value = node.value
+            if tag == _STR_TAG:
+                return value
+            if tag == _INT_TAG and _SIMPLE_INT.match(value):
+                return int(value)
+            if tag == _FLOAT_TAG and _SIMPLE_FLOAT.match(value):
+                return float(value)
+            if tag == _BOOL_TAG:
+                return value.lower() in ("yes", "true", "on", "y")
+            if tag == _NULL_TAG:
+                return None
+            return self.loader.construct_object(node, deep=True)
+        if self.check_aliases:
+            key = id(node)
+            if key in self.memo:
+                # shared by an alias: count its size again (bounded), reuse the built object
+                self._count(node, depth)
+                return self.memo[key]
+        if cls is yaml.MappingNode:
+            if tag != _MAP_TAG:
+                return self.loader.construct_object(node, deep=True)
+            out: dict[Any, Any] = {}
+            if self.check_aliases:
+                self.memo[id(node)] = out
             for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode):
-                    if key_node.value in keys and key_node.tag != "tag:yaml.org,2002:merge":
-                        raise YAMLInputError(
-                            f'duplicate key "{key_node.value}"',
-                            file=file,
-                            line=key_node.start_mark.line + 1,
-                            column=key_node.start_mark.column + 1,
-                            value=key_node.value,
-                            allowed="each key once per mapping",
-                        )
-                    keys.add(key_node.value)
-                stack.append((value_node, depth + 1))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((child, depth + 1) for child in node.value)
+                if key_node.tag == _MERGE_TAG:
+                    return self._fallback(node)
+                key = self.build(key_node, depth + 1)
+                if key in out:
+                    raise YAMLInputError(
+                        f'duplicate key "{key}"',
+                        file=self.file,
+                        line=key_node.start_mark.line + 1,
+                        column=key_node.start_mark.column + 1,
+                        value=key,
+                        allowed="each key once per mapping",
+                    )
+                out[key] = self.build(value_node, depth + 1)
+            return out
+        if cls is yaml.SequenceNode:
+            if tag != _SEQ_TAG:
+                return self.loader.construct_object(node, deep=True)
+            seq: list[Any] = []
+            if self.check_aliases:
+                self.memo[id(node)] = seq
+            seq.extend(self.build(child, depth + 1) for child in node.value)
+            return seq
+        return self.loader.construct_object(node, deep=True)
+
+    def _count(self, node: Any, depth: int) -> None:
+        stack: list[tuple[Any, int]] = [(node, depth)]
+        while stack:
+            current, d = stack.pop()
+            self.expanded += 1
+            if self.expanded > MAX_EXPANDED_NODES:
+                raise self._limit(
+                    current,
+                    f"document expands to more than {MAX_EXPANDED_NODES} nodes through aliases (alias bomb?)",
+                    "few YAML aliases (*name); Kubernetes manifests rarely need them",
+                )
+            if d > MAX_DEPTH:
+                raise self._limit(
+                    current,
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                    f"at most {MAX_DEPTH} nested mappings/sequences",
+                )
+            if isinstance(current, yaml.MappingNode):
+                stack.extend((v, d + 1) for _, v in current.value)
+            elif isinstance(current, yaml.SequenceNode):
+                stack.extend((c, d + 1) for c in current.value)
+
+    def _fallback(self, node: Any) -> Any:
+        """Merge keys (`<<: *base`): let PyYAML build the mapping, after the size check."""
+        self._count(node, 1)
+        return self.loader.construct_object(node, deep=True)
 
 
 def dump_documents(objs: Iterable[Mapping[str, Any]]) -> str:
