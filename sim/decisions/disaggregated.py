@@ -51,7 +51,8 @@ DEFAULT_SERVICE_PORTS: tuple[Mapping[str, Any], ...] = (
 (the port the PR's samples serve on). Documented in docs/disaggregated.md."""
 
 DEFAULT_IMAGE = "disagg-sim/placeholder:latest"
-"""Image of the default container when a role has neither `template` nor `image`."""
+"""Image of the one-container pod template of a role without `template` (the simulated kubelet
+never pulls it; a real cluster needs a template)."""
 
 DEFAULT_REQUEUE_AFTER = 5.0
 """Seconds between reconciles while some role waits for its dependencies (the PR's RequeueAfter)."""
@@ -209,9 +210,7 @@ def _pod_template(ds_name: str, role: Mapping[str, Any]) -> dict[str, Any]:
         result["metadata"] = meta
         result.setdefault("spec", {"containers": []})
         return result
-    container: dict[str, Any] = {"name": str(role["name"]), "image": str(role.get("image", DEFAULT_IMAGE))}
-    if role.get("resources"):
-        container["resources"] = copy.deepcopy(role["resources"])
+    container: dict[str, Any] = {"name": str(role["name"]), "image": DEFAULT_IMAGE}
     return {"metadata": {"labels": labels}, "spec": {"containers": [container]}}
 
 
@@ -237,24 +236,17 @@ def desired_deployment(ds: Mapping[str, Any], role: Mapping[str, Any]) -> Obj:
 
 
 def service_ports(role: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Ports from the role's `service` block (`ports: [...]` or `port`/`targetPort`), else the
-    documented default (DEFAULT_SERVICE_PORTS)."""
+    """One TCP port from the role's `service` block (`port`, `targetPort` defaulting to `port`),
+    else the documented default (DEFAULT_SERVICE_PORTS)."""
     svc = role.get("service") or {}
-    if svc.get("ports"):
-        ports = []
-        for p in svc["ports"]:
-            port = dict(p)
-            port.setdefault("protocol", "TCP")
-            port.setdefault("targetPort", port["port"])
-            ports.append(port)
-        return ports
     if svc.get("port") is not None:
         port_no = int(svc["port"])
+        target = svc.get("targetPort")
         return [
             {
-                "name": str(svc.get("name", "http")),
+                "name": "http",
                 "port": port_no,
-                "targetPort": svc.get("targetPort", port_no),
+                "targetPort": port_no if target is None else target,
                 "protocol": "TCP",
             }
         ]
@@ -474,10 +466,8 @@ def compute_status(
         role_statuses.append(
             {
                 "name": d.name,
-                "roleType": str(role_by_name[d.name].get("roleType", RoleType.CUSTOM.value)),
                 "replicas": int(dstatus.get("replicas", 0) or 0),
                 "readyReplicas": int(dstatus.get("readyReplicas", 0) or 0),
-                "waitingFor": list(d.waiting_for),
                 "conditions": [_condition(ConditionType.READY, d.ready, reason, msg, prev_conds, timestamp)],
             }
         )

@@ -125,9 +125,9 @@ def test_service_ports_default_and_custom() -> None:
     assert desired_service(ds, {"name": "a", "service": {"port": 9000}})["spec"]["ports"] == [
         {"name": "http", "port": 9000, "targetPort": 9000, "protocol": "TCP"}
     ]
-    assert desired_service(ds, {"name": "a", "service": {"ports": [{"name": "grpc", "port": 50051}]}})[
-        "spec"
-    ]["ports"] == [{"name": "grpc", "port": 50051, "protocol": "TCP", "targetPort": 50051}]
+    assert desired_service(ds, {"name": "a", "service": {"port": 50051, "targetPort": "grpc"}})["spec"][
+        "ports"
+    ] == [{"name": "http", "port": 50051, "targetPort": "grpc", "protocol": "TCP"}]
 
 
 def test_first_reconcile_creates_roles_without_dependencies_in_spec_order() -> None:
@@ -146,7 +146,6 @@ def test_first_reconcile_creates_roles_without_dependencies_in_spec_order() -> N
     assert plan.requeue_after == 5.0
     assert plan.status["phase"] == Phase.PENDING
     inf = plan.status["roleStatuses"][2]
-    assert inf["waitingFor"] == ["tokenizer"]
     assert inf["conditions"][0]["reason"] == "WaitingForDependencies"
     assert inf["conditions"][0]["message"] == "Waiting for dependencies to be ready: tokenizer"
 
@@ -200,7 +199,7 @@ def test_replica_and_template_changes_update_with_observed_resource_version() ->
     svcs = [desired_service(ds, r) for r in EMBEDDING]
     roles2 = copy.deepcopy(EMBEDDING)
     roles2[2]["replicas"] = 5
-    roles2[1]["image"] = "tok:v2"
+    roles2[1]["template"] = {"spec": {"containers": [{"name": "tok", "image": "tok:v2"}]}}
     plan = _plan(_ds(roles2, generation=2), deps, svcs, upstream=False)
     assert _verbs(plan) == [
         ("update", "Deployment", "emb-tokenizer"),
@@ -255,10 +254,8 @@ def test_status_is_stable_when_nothing_changed() -> None:
         "roleStatuses": [
             {
                 "name": n,
-                "roleType": t,
                 "replicas": k,
                 "readyReplicas": k,
-                "waitingFor": [],
                 "conditions": [
                     {
                         "type": "Ready",
