@@ -1,0 +1,593 @@
+"""The BudAIScaler controller: a thin wrapper that feeds informer caches into the pure decisions of
+`sim.decisions.bud_controller` and the KPA/BudScaler algorithms, and writes the results back.
+
+One reconcile follows upstream's Reconcile step by step: deletion -> finalizer removed; no
+finalizer -> add it and requeue; validation; conflict check; strategy routing; status. A write of a
+DisaggregatedService role's replicas is an `update` of the DS object carrying the resourceVersion
+the cache holds, so it Conflicts with the DS status writer and with other per-role scalers; the
+Conflict fails the reconcile and the runtime retries it with backoff. Nothing is lost: the retry
+re-reads the caches and decides again.
+
+# upstream: pkg/controller/budaiscaler/budaiscaler_controller.go Reconcile, handleDeletion,
+#           validateScaler, checkConflicts, reconcileCustomScaler, updateCondition
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from model.quirks import Profile, Quirk, QuirkSet
+from sim.apiserver.errors import ApiError, Conflict
+from sim.clock import Simulation
+from sim.decisions.bud_controller.conflicts import DS_KIND, ScalerRef, check_conflict
+from sim.decisions.bud_controller.pipeline import (
+    MetricSnapshot,
+    ScalingInputs,
+    SourceCollector,
+    apply_activation,
+    build_scaling_inputs,
+)
+from sim.decisions.bud_controller.status import (
+    CONDITION_READY,
+    ReadyReason,
+    record_scale_result,
+    update_condition,
+)
+from sim.decisions.bud_controller.workload import ScaleView, TargetError, resolve_scale, scaled_object
+from sim.runtime import Controller, Request, Result, generation_changed
+
+FINALIZER = "scaler.bud.studio/finalizer"
+"""# upstream: budaiscaler_controller.go FinalizerName"""
+REQUEUE_AFTER = 10.0
+"""# upstream: budaiscaler_controller.go DefaultRequeueInterval"""
+CONTROLLER_NAME = "budaiscaler-controller"
+
+# Quirks this controller needs that model/quirks.py does not list yet (reported to the lead).
+# Until the lead adds them they follow the profile: on under `upstream`, off under `corrected`.
+CONDITION_REASON_STICKY = "condition_reason_sticky"
+ACTUAL_SCALE_IS_DESIRED = "actual_scale_is_desired"
+SCHEDULE_HINTS_SHARED_ACROSS_SCALERS = "schedule_hints_shared_across_scalers"
+# Named by the load helper (sim/load/metrics.py); passed to its collector when it has one.
+INFERENCE_ENGINE_MAPPING_UNUSED = "inference_engine_mapping_unused"
+CUSTOM_SOURCE_USES_RESOURCE_FETCHER = "custom_source_uses_resource_fetcher"
+
+
+def quirk_on(quirks: QuirkSet, name: str) -> bool:
+    """A registered quirk's flag, or the profile's default for a name not registered yet."""
+    if name in {q.value for q in Quirk}:
+        return Quirk(name) in quirks
+    return quirks.as_dict().get(name, quirks.profile is Profile.UPSTREAM)
+
+
+class Strategy:
+    HPA = "HPA"
+    KPA = "KPA"
+    BUD_SCALER = "BudScaler"
+
+
+class MetricsProvider(Protocol):
+    """docs/architecture.md contract: what autoscalers read (scraped, may be stale)."""
+
+    def pod_metric(self, namespace: str, pod: str, metric: str, now: float) -> Any: ...
+
+
+class ActivationSource(Protocol):
+    """Corrected profile: how many requests wait in front of a role that has no pods."""
+
+    def queued(self, namespace: str, ds: str, role: str, now: float) -> float: ...
+
+
+class LoadSystemActivation:
+    """ActivationSource over a `sim.load.system.LoadSystem`: requests waiting in front of a role."""
+
+    def __init__(self, system: Any) -> None:
+        self.system = system
+
+    def queued(self, namespace: str, ds: str, role: str, now: float) -> float:
+        stage = self.system.roles.get(role)
+        return 0.0 if stage is None else float(stage.waiting())
+
+
+class ReconcileFailed(ApiError):
+    """A reconcile that upstream ends with `return ctrl.Result{}, err`: retried with backoff.
+
+    An ApiError subclass because the runtime requeues with backoff only on ApiError (any other
+    exception is treated as a bug); the reason stays InternalError."""
+
+
+@dataclass(frozen=True)
+class AlgorithmCall:
+    """Everything an algorithm adapter gets for one decision."""
+
+    scaler: Mapping[str, Any]
+    strategy: str
+    inputs: ScalingInputs
+    last_scale_time: float | None
+    """status.lastScaleTime in simulated seconds, None when unset."""
+    now: float
+    quirks: QuirkSet
+    state: Any = None
+    """What the previous decision of this scaler returned as its state (None the first time)."""
+
+
+@dataclass(frozen=True)
+class AlgorithmOutcome:
+    desired: int
+    reason: str
+    state: Any = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+AlgorithmFn = Callable[[AlgorithmCall], AlgorithmOutcome]
+EventSink = Callable[[dict[str, Any]], None]
+HpaHook = Callable[[Mapping[str, Any], float], None]
+
+
+def bud_algorithm(call: AlgorithmCall) -> AlgorithmOutcome:
+    """Adapter onto sim/decisions/bud (KPA and BudScaler): the one place that knows its API.
+
+    # upstream: autoscaler.go Scale (building algorithm.ScalingRequest, algo.ComputeRecommendation)
+    """
+    from sim.decisions.bud import types as bt
+    from sim.decisions.bud.context import scaling_context_from_scaler
+    from sim.decisions.bud.recommend import compute_recommendation
+
+    x = call.inputs
+    hint = x.schedule_hint
+    request = bt.ScalingRequest(
+        current_replicas=x.current_replicas,
+        ready_pod_count=x.ready_pod_count,
+        starting_pod_count=x.starting_pod_count,
+        metric_snapshots={
+            m: bt.MetricSnapshot(average=s.average, count=s.count, timestamp=call.now)
+            for m, s in x.metric_snapshots.items()
+        },
+        gpu_metrics=None
+        if x.gpu_metrics is None
+        else bt.GPUMetrics(
+            memory_utilization=x.gpu_metrics.memory_utilization,
+            compute_utilization=x.gpu_metrics.compute_utilization,
+            gpu_count=x.gpu_metrics.gpu_count,
+        ),
+        cost_metrics=None
+        if x.cost_metrics is None
+        else bt.CostMetrics(
+            current_cost_per_hour=x.cost_metrics.current_cost_per_hour,
+            budget_per_hour=x.cost_metrics.budget_per_hour,
+            per_replica_cost_per_hour=x.cost_metrics.per_replica_cost_per_hour,
+        ),
+        prediction_data=None
+        if hint is None
+        else bt.PredictionData(
+            predicted_replicas=hint.target_replicas,
+            confidence=1.0,
+            is_schedule_hint=True,
+            schedule_hint_name=hint.name,
+            source="schedule",
+            reason=hint.reason,
+        ),
+        last_scale_time=call.last_scale_time,
+    )
+    try:
+        rec = compute_recommendation(
+            scaling_context_from_scaler(call.scaler),
+            request,
+            now=call.now,
+            quirks=call.quirks,
+            state=call.state,
+        )
+    except bt.RecommendationError as err:
+        raise ReconcileFailed(f"scaling failed: failed to compute recommendation: {err}") from err
+    return AlgorithmOutcome(
+        desired=int(rec.desired_replicas),
+        reason=rec.message,
+        state=rec.state,
+        details={
+            "reasonCode": str(rec.reason),
+            "direction": str(rec.direction),
+            "inPanicMode": rec.in_panic_mode,
+            "metricUsed": rec.metric_used,
+            "currentMetricValue": rec.current_metric_value,
+            "targetMetricValue": rec.target_metric_value,
+            "quirksTriggered": [str(q) for q in rec.quirks_triggered],
+            "steps": [[st.name, st.replicas] for st in rec.steps],
+        },
+    )
+
+
+def validate_scaler(spec: Mapping[str, Any]) -> str | None:
+    """The validation message, or None. # upstream: budaiscaler_controller.go validateScaler"""
+    if not (spec.get("scaleTargetRef") or {}).get("name"):
+        return "scaleTargetRef.name is required"
+    if not spec.get("metricsSources"):
+        return "at least one metric source is required"
+    max_r = int(spec.get("maxReplicas") or 0)
+    if max_r < 1:
+        return "maxReplicas must be at least 1"
+    min_r = spec.get("minReplicas")
+    min_r = 1 if min_r is None else int(min_r)
+    if min_r > max_r:
+        return f"minReplicas ({min_r}) cannot be greater than maxReplicas ({max_r})"
+    return None
+
+
+def _sample_value(sample: Any) -> float | None:
+    if sample is None:
+        return None
+    if isinstance(sample, int | float):
+        return float(sample)
+    return float(sample.value)
+
+
+class BudAIScalerReconciler:
+    """Reconciles BudAIScalers. Reads only from informer caches, writes only through the API server."""
+
+    name = CONTROLLER_NAME
+
+    def __init__(
+        self,
+        sim: Simulation,
+        api: Any,
+        informers: Any,
+        metrics: MetricsProvider,
+        quirks: QuirkSet,
+        *,
+        events: EventSink | None = None,
+        algorithm: AlgorithmFn | None = None,
+        activation: ActivationSource | None = None,
+        hpa_hook: HpaHook | None = None,
+    ) -> None:
+        self.sim = sim
+        self.api = api
+        self.informers = informers
+        self.metrics = metrics
+        self.quirks = quirks
+        self.events: EventSink = events or (lambda _e: None)
+        self.algorithm: AlgorithmFn = algorithm or bud_algorithm
+        self.activation = activation
+        self.hpa_hook = hpa_hook
+        self._state: dict[tuple[str, str], Any] = {}
+        self._hint_registry: list[dict[str, Any]] = []
+        """upstream: one Predictor per AutoScaler, shared by every scaler; hints deduplicated by name."""
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _cache_get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """The cached snapshot, read-only (callers deep-copy before changing anything)."""
+        obj: dict[str, Any] | None = self.informers.informer(kind).peek(namespace, name)
+        return obj
+
+    def _emit(self, now: float, event: str, scaler: Mapping[str, Any], **fields: Any) -> None:
+        meta = scaler.get("metadata") or {}
+        self.events(
+            {
+                "t": now,
+                "actor": self.name,
+                "event": event,
+                "scaler": f"{meta.get('namespace', '')}/{meta.get('name', '')}",
+                **fields,
+            }
+        )
+
+    def _set_ready(
+        self, scaler: dict[str, Any], now: float, status: str, reason: ReadyReason, message: str
+    ) -> dict[str, Any]:
+        """upstream updateCondition: compute, then Status().Update; a failed status write is ignored."""
+        new_status = update_condition(
+            scaler.get("status") or {},
+            CONDITION_READY,
+            status,
+            reason.value,
+            message,
+            self.sim.timestamp(now),
+            sticky_reason=quirk_on(self.quirks, CONDITION_REASON_STICKY),
+        )
+        return self._write_status(scaler, new_status)
+
+    def _write_status(self, scaler: dict[str, Any], new_status: dict[str, Any]) -> dict[str, Any]:
+        if new_status == (scaler.get("status") or {}):
+            return scaler  # nothing changed: a real API server would not bump the resourceVersion
+        obj = copy.deepcopy(scaler)
+        obj["status"] = new_status
+        try:
+            written: dict[str, Any] = self.api.update_status(obj, actor=self.name)
+        except ApiError:
+            return obj  # upstream logs at V(4) and carries on with its in-memory copy
+        return written
+
+    def _seconds(self, rfc3339: str | None) -> float | None:
+        if not rfc3339:
+            return None
+        t = datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=self.sim.epoch.tzinfo)
+        return (t - self.sim.epoch).total_seconds()
+
+    # --- reconcile -------------------------------------------------------------------------
+
+    def reconcile(self, req: Request, now: float) -> Result:
+        cached = self._cache_get("BudAIScaler", req.namespace, req.name)
+        if cached is None:
+            self._state.pop((req.namespace, req.name), None)
+            return Result()
+        scaler = copy.deepcopy(cached)
+        meta = scaler.setdefault("metadata", {})
+        spec = scaler.get("spec") or {}
+
+        if meta.get("deletionTimestamp"):
+            return self._handle_deletion(scaler, now)
+
+        finalizers = list(meta.get("finalizers") or [])
+        if FINALIZER not in finalizers:
+            meta["finalizers"] = [*finalizers, FINALIZER]
+            self.api.update(scaler, actor=self.name)  # Conflict -> backoff, as upstream
+            self._emit(now, "finalizer-added", scaler)
+            return Result(requeue=True)
+
+        problem = validate_scaler(spec)
+        if problem is not None:
+            self._emit(now, "validation-failed", scaler, message=problem)
+            self._set_ready(scaler, now, "False", ReadyReason.VALIDATION_FAILED, problem)
+            return Result(requeue_after=REQUEUE_AFTER)
+
+        verdict = self._check_conflicts(scaler)
+        if verdict is not None:
+            self._emit(
+                now,
+                "conflict",
+                scaler,
+                message=verdict.message,
+                winner=verdict.winner,
+                peers=list(verdict.peers),
+            )
+            self._set_ready(scaler, now, "False", ReadyReason.CONFLICT_DETECTED, verdict.message)
+            return Result(requeue_after=REQUEUE_AFTER)
+
+        strategy = str(spec.get("scalingStrategy", ""))
+        try:
+            if strategy == Strategy.HPA:
+                scaler = self._reconcile_hpa(scaler, now)
+            elif strategy in (Strategy.KPA, Strategy.BUD_SCALER):
+                scaler = self._reconcile_custom(scaler, now)
+            else:
+                raise ReconcileFailed(f"unknown scaling strategy: {strategy}")
+        except ApiError as err:
+            message = str(err)
+            self._emit(now, "reconcile-failed", scaler, message=message, error=type(err).__name__)
+            self._set_ready(scaler, now, "False", ReadyReason.RECONCILIATION_FAILED, message)
+            raise
+
+        self._set_ready(scaler, now, "True", ReadyReason.SCALER_READY, "BudAIScaler is ready and operating")
+        return Result(requeue_after=REQUEUE_AFTER)
+
+    def _handle_deletion(self, scaler: dict[str, Any], now: float) -> Result:
+        """# upstream: budaiscaler_controller.go handleDeletion (HPA cleanup is the HPA hook's job)"""
+        meta = scaler["metadata"]
+        finalizers = list(meta.get("finalizers") or [])
+        if FINALIZER in finalizers:
+            meta["finalizers"] = [f for f in finalizers if f != FINALIZER]
+            self.api.update(scaler, actor=self.name)
+            self._emit(now, "finalizer-removed", scaler)
+        self._state.pop((meta.get("namespace", ""), meta.get("name", "")), None)
+        return Result()
+
+    def _check_conflicts(self, scaler: Mapping[str, Any]) -> Any:
+        me = ScalerRef.from_object(scaler)
+        others = [
+            ScalerRef.from_object(o) for o in self.informers.informer("BudAIScaler").peek_list(me.namespace)
+        ]
+        ds_roles: dict[tuple[str, str], list[str]] = {}
+        for ds in self.informers.informer(DS_KIND).peek_list(me.namespace):
+            m = ds.get("metadata") or {}
+            ds_roles[(str(m.get("namespace", "")), str(m.get("name", "")))] = [
+                str(r.get("name")) for r in (ds.get("spec") or {}).get("roles") or []
+            ]
+        verdict = check_conflict(
+            me,
+            others,
+            symmetric=Quirk.SYMMETRIC_CONFLICT in self.quirks,
+            blind_to_generated_deployment=Quirk.CONFLICT_BLIND_TO_GENERATED_DEPLOYMENT in self.quirks,
+            ds_roles=ds_roles,
+        )
+        return verdict if verdict.conflicted else None
+
+    def _reconcile_hpa(self, scaler: dict[str, Any], now: float) -> dict[str, Any]:
+        """HPA strategy: the HPA helper's controller owns it (sim/controllers/hpa.py)."""
+        if self.hpa_hook is None:
+            self._emit(now, "hpa-delegated", scaler, message="HPA strategy handled by sim/controllers/hpa.py")
+            return scaler
+        self.hpa_hook(scaler, now)
+        return scaler
+
+    def _schedule_hints(self, spec: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+        """upstream loadScheduleHints: every scaler's hints go into one shared predictor, first name wins."""
+        if not quirk_on(self.quirks, SCHEDULE_HINTS_SHARED_ACROSS_SCALERS):
+            return None
+        known = {h.get("name") for h in self._hint_registry}
+        for hint in spec.get("scheduleHints") or []:
+            if hint.get("name") not in known:
+                self._hint_registry.append(dict(hint))
+                known.add(hint.get("name"))
+        return list(self._hint_registry)
+
+    def _reconcile_custom(self, scaler: dict[str, Any], now: float) -> dict[str, Any]:
+        """# upstream: budaiscaler_controller.go reconcileCustomScaler + autoscaler.go Scale"""
+        meta = scaler["metadata"]
+        ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
+        spec = scaler.get("spec") or {}
+        view = resolve_scale(scaler, self._cache_get)
+        if isinstance(view, TargetError):
+            raise ReconcileFailed(f"scaling failed: {view.message}")
+
+        pods = self.informers.informer("Pod").peek_list(ns, {"matchLabels": dict(view.selector)})
+
+        def read(pod: str, metric: str) -> float | None:
+            return _sample_value(self.metrics.pod_metric(ns, pod, metric, now))
+
+        collect = self._source_collector(ns, now)
+        queued: float | None = None
+        if self.activation is not None and view.kind == DS_KIND and view.role_name:
+            queued = self.activation.queued(ns, view.name, view.role_name, now)
+        inputs = build_scaling_inputs(
+            spec=spec,
+            current_replicas=view.spec_replicas,
+            pods=pods,
+            read=read,
+            wall_now=self.sim.wall_time(now),
+            schedule_hints=self._schedule_hints(spec),
+            no_scale_from_zero=Quirk.NO_SCALE_FROM_ZERO in self.quirks,
+            activation_queue=queued,
+            collect=collect,
+        )
+        status = scaler.get("status") or {}
+        key = (ns, name)
+        outcome = self.algorithm(
+            AlgorithmCall(
+                scaler=scaler,
+                strategy=str(spec.get("scalingStrategy")),
+                inputs=inputs,
+                last_scale_time=self._seconds(status.get("lastScaleTime")),
+                now=now,
+                quirks=self.quirks,
+                state=self._state.get(key),
+            )
+        )
+        desired, reason = outcome.desired, outcome.reason
+        woke, why = apply_activation(desired, inputs, int(spec.get("maxReplicas") or 0))
+        if why is not None:
+            desired, reason = woke, why
+
+        decision: dict[str, Any] = {
+            "target": self._describe(view),
+            "current": view.spec_replicas,
+            "desired": desired,
+            "reason": reason,
+            "inputs": inputs.model_dump(by_alias=True, mode="json"),
+            "details": dict(outcome.details),
+        }
+        scaled = False
+        if desired != view.spec_replicas:
+            try:
+                scaled = self._set_scale(view, desired)
+            except Conflict as err:
+                # The decision is not lost: the retry re-reads the caches and decides again.
+                self._emit(now, "decision", scaler, **decision, scaled=False, write="Conflict")
+                raise ReconcileFailed(f"scaling failed: failed to set scale: {err}") from err
+        self._state[key] = outcome.state
+        self._emit(now, "decision", scaler, **decision, scaled=scaled, write="ok" if scaled else "none")
+
+        new_status = record_scale_result(
+            status,
+            timestamp=self.sim.timestamp(now),
+            current=view.spec_replicas,
+            desired=desired,
+            scaled=scaled,
+            reason=reason,
+            algorithm=str(spec.get("scalingStrategy")),
+            actual_scale_is_desired=quirk_on(self.quirks, ACTUAL_SCALE_IS_DESIRED),
+            observed_replicas=view.status_replicas,
+        )
+        return self._write_status(scaler, new_status)
+
+    def _source_collector(self, namespace: str, now: float) -> SourceCollector | None:
+        """The load model's per-source-type collector, when the metrics provider has one."""
+        collect_fn = getattr(self.metrics, "collect", None)
+        if collect_fn is None:
+            return None
+        engine_unused = quirk_on(self.quirks, INFERENCE_ENGINE_MAPPING_UNUSED)
+        custom_resource = quirk_on(self.quirks, CUSTOM_SOURCE_USES_RESOURCE_FETCHER)
+
+        def collect(source: Mapping[str, Any], running: Sequence[Mapping[str, Any]]) -> MetricSnapshot | None:
+            snap = collect_fn(
+                source,
+                list(running),
+                now,
+                engine_mapping_unused=engine_unused,
+                custom_uses_resource_fetcher=custom_resource,
+            )
+            if getattr(snap, "error", None):
+                return None
+            values = {str(k): float(v.value) for k, v in sorted(snap.values.items())}
+            return MetricSnapshot(
+                values=values,
+                average=float(snap.average),
+                sum=float(snap.total),
+                min=float(snap.minimum),
+                max=float(snap.maximum),
+                count=int(snap.count),
+            )
+
+        return collect
+
+    @staticmethod
+    def _describe(view: ScaleView) -> str:
+        base = f"{view.kind}/{view.namespace}/{view.name}"
+        return f"{base}/{view.role_name}" if view.role_name else base
+
+    def _set_scale(self, view: ScaleView, replicas: int) -> bool:
+        """Update the target with the cached object's resourceVersion. # upstream: workload_scale.go SetScale"""
+        cached = self._cache_get(view.kind, view.namespace, view.name)
+        if cached is None:
+            raise ReconcileFailed(f"failed to set scale: {view.kind} {view.namespace}/{view.name} not found")
+        obj = scaled_object(cached, view.role_name, replicas)
+        if obj is None:
+            return False
+        self.api.update(obj, actor=self.name)
+        return True
+
+
+def start_budaiscaler_controller(
+    sim: Simulation,
+    api: Any,
+    informers: Any,
+    metrics: MetricsProvider,
+    quirks: QuirkSet,
+    *,
+    events: EventSink | None = None,
+    algorithm: AlgorithmFn | None = None,
+    activation: ActivationSource | None = None,
+    hpa_hook: HpaHook | None = None,
+    reconcile_cost: float = 0.0,
+) -> BudAIScalerReconciler:
+    """Wire the reconciler into the controller runtime and start it."""
+    reconciler = BudAIScalerReconciler(
+        sim,
+        api,
+        informers,
+        metrics,
+        quirks,
+        events=events,
+        algorithm=algorithm,
+        activation=activation,
+        hpa_hook=hpa_hook,
+    )
+    Controller(
+        sim,
+        reconciler,
+        informers,
+        for_kind="BudAIScaler",
+        owns=("HorizontalPodAutoscaler",),
+        reconcile_cost=reconcile_cost,
+        # upstream: SetupWithManager ... WithEventFilter(predicate.GenerationChangedPredicate{})
+        for_predicates=(generation_changed,),
+        owns_predicates=(generation_changed,),
+    ).start()
+    return reconciler
+
+
+__all__: Sequence[str] = (
+    "ACTUAL_SCALE_IS_DESIRED",
+    "CONDITION_REASON_STICKY",
+    "FINALIZER",
+    "REQUEUE_AFTER",
+    "SCHEDULE_HINTS_SHARED_ACROSS_SCALERS",
+    "AlgorithmCall",
+    "AlgorithmFn",
+    "AlgorithmOutcome",
+    "BudAIScalerReconciler",
+    "ReconcileFailed",
+    "start_budaiscaler_controller",
+    "validate_scaler",
+)
