@@ -617,6 +617,8 @@ def _data_loc(data: Any, loc: tuple[int | str, ...]) -> tuple[tuple[int | str, .
             kept.append(part)
             node = node[part]
         elif i == len(loc) - 1:
+            if isinstance(node, dict) and node.get("type") == part:
+                break  # a discriminated union's tag closing a model-level error
             kept.append(part)
             exists = False
         # else: a synthetic segment such as a discriminated-union tag; skip it

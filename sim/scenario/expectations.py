@@ -1,0 +1,143 @@
+"""Expectations: assertions over a finished (or crashed) run's facts. Pure: facts in, verdicts out.
+
+Each verdict is `{name, passed, detail}`; the detail always states what was observed, so a failing
+run explains itself in the terminal, summary.json and report.html."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from model.scenario import (
+    Completed,
+    Dropped,
+    Latency,
+    NoConflictDetected,
+    ReplicaBounds,
+    RoleReady,
+    ScalingActions,
+    expectation_name,
+)
+from sim.report.timeseries import TimeSeries
+
+
+@dataclass
+class RunFacts:
+    """What the runner observed; the only input of the expectation checks."""
+
+    sim_seconds: float
+    ts: TimeSeries
+    first_ready: Mapping[str, float | None]
+    scale_events: Sequence[Mapping[str, Any]]
+    conflicts: Mapping[str, float]
+    """BudAIScaler name -> first simulated second it reported ConflictDetected."""
+    latencies: Mapping[str, Sequence[float]]
+    """Role -> seconds each completed request spent at the role; key `_e2e` end to end; `_ttft`, `_tpot`."""
+    requests: Mapping[str, int] = field(default_factory=dict)
+
+
+Verdict = dict[str, Any]
+
+
+def _fmt(x: float | None) -> str:
+    return "–" if x is None else f"{x:.4g}"
+
+
+def check_replicas(exp: ReplicaBounds, facts: RunFacts) -> tuple[bool, str]:
+    end = facts.sim_seconds if exp.to is None else exp.to
+    times, values = facts.ts.series(exp.role, exp.series)
+    window = [(t, v) for t, v in zip(times, values) if exp.from_ <= t <= end and v is not None]
+    if not window:
+        return (
+            False,
+            f"no samples of {exp.role} in [{exp.from_:g}s, {end:g}s] (the run ended at {facts.sim_seconds:g}s)",
+        )
+    lo = min(v for _, v in window)
+    hi = max(v for _, v in window)
+    for t, v in window:
+        if (exp.min is not None and v < exp.min) or (exp.max is not None and v > exp.max):
+            return False, f"{exp.series} replicas were {v:g} at {t:g}s (range in window {lo:g}–{hi:g})"
+    return True, f"{exp.series} replicas stayed within {lo:g}–{hi:g} in [{exp.from_:g}s, {end:g}s]"
+
+
+def check_role_ready(exp: RoleReady, facts: RunFacts) -> tuple[bool, str]:
+    first = facts.first_ready.get(exp.role)
+    if exp.never:
+        if first is None:
+            return True, f"{exp.role} never Ready in {facts.sim_seconds:g}s"
+        return False, f"{exp.role} became Ready at {first:g}s"
+    assert exp.by is not None
+    if first is None:
+        return False, f"{exp.role} never became Ready (run length {facts.sim_seconds:g}s)"
+    return first <= exp.by, f"{exp.role} Ready at {first:g}s"
+
+
+def check_latency(exp: Latency, facts: RunFacts) -> tuple[bool, str]:
+    key = {"e2e": exp.role or "_e2e", "ttft": "_ttft", "tpot": "_tpot"}[exp.metric]
+    values = facts.latencies.get(key, ())
+    if len(values) == 0:
+        return False, f"no completed requests to measure {exp.metric} at {exp.role or 'end to end'}"
+    p = float(np.percentile(np.asarray(values, dtype=float), exp.percentile))
+    return p <= exp.max_seconds, f"p{exp.percentile:g} = {p:.4g}s over {len(values)} requests"
+
+
+def check_dropped(exp: Dropped, facts: RunFacts) -> tuple[bool, str]:
+    dropped = int(facts.requests.get("dropped", 0))
+    arrived = int(facts.requests.get("arrived", 0))
+    frac = dropped / arrived if arrived else 0.0
+    ok = True
+    if exp.max is not None and dropped > exp.max:
+        ok = False
+    if exp.min is not None and dropped < exp.min:
+        ok = False
+    if exp.max_fraction is not None and frac > exp.max_fraction:
+        ok = False
+    return ok, f"{dropped} of {arrived} requests dropped ({frac:.2%})"
+
+
+def check_conflicts(exp: NoConflictDetected, facts: RunFacts) -> tuple[bool, str]:
+    hits = {n: t for n, t in facts.conflicts.items() if exp.scaler is None or n == exp.scaler}
+    listed = ", ".join(f"{n} at {t:g}s" for n, t in sorted(hits.items())) or "none"
+    if exp.expect:
+        return bool(hits), f"ConflictDetected reported by: {listed}"
+    return not hits, f"ConflictDetected reported by: {listed}"
+
+
+def check_scaling(exp: ScalingActions, facts: RunFacts) -> tuple[bool, str]:
+    n_up = sum(1 for e in facts.scale_events if e.get("role") == exp.role and e["to"] > e["from"])
+    n_down = sum(1 for e in facts.scale_events if e.get("role") == exp.role and e["to"] < e["from"])
+    n = {"up": n_up, "down": n_down, "any": n_up + n_down}[exp.direction]
+    ok = (exp.min is None or n >= exp.min) and (exp.max is None or n <= exp.max)
+    return ok, f"{n_up} scale-ups, {n_down} scale-downs of {exp.role}"
+
+
+def check_completed(exp: Completed, facts: RunFacts) -> tuple[bool, str]:
+    done = int(facts.requests.get("completed", 0))
+    return done >= exp.min, f"{done} requests completed"
+
+
+def evaluate(expectations: Sequence[Any], facts: RunFacts) -> list[Verdict]:
+    """Every expectation's verdict, in the scenario's order."""
+    out: list[Verdict] = []
+    for exp in expectations:
+        if isinstance(exp, ReplicaBounds):
+            ok, detail = check_replicas(exp, facts)
+        elif isinstance(exp, RoleReady):
+            ok, detail = check_role_ready(exp, facts)
+        elif isinstance(exp, Latency):
+            ok, detail = check_latency(exp, facts)
+        elif isinstance(exp, Dropped):
+            ok, detail = check_dropped(exp, facts)
+        elif isinstance(exp, NoConflictDetected):
+            ok, detail = check_conflicts(exp, facts)
+        elif isinstance(exp, ScalingActions):
+            ok, detail = check_scaling(exp, facts)
+        elif isinstance(exp, Completed):
+            ok, detail = check_completed(exp, facts)
+        else:  # pragma: no cover - the schema admits only the types above
+            raise TypeError(f"unknown expectation {type(exp).__name__}")
+        out.append({"name": expectation_name(exp), "passed": bool(ok), "detail": detail})
+    return out

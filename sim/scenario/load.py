@@ -1,0 +1,227 @@
+"""Resolve a scenario file: read and validate it, resolve relative paths against its folder (never
+escaping the folder tree unless allowed), load the manifests, check the trace exists and that every
+role named anywhere exists. All problems are `model.errors.InputError` with file, line and YAML
+path; nothing is simulated or written before this succeeds."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.errors import InputError
+from model.scenario import (
+    KillPods,
+    Latency,
+    MetricsOutage,
+    ReplicaBounds,
+    RoleReady,
+    ScalingActions,
+    Scenario,
+    scenario_from_data,
+)
+from model.yamlio import LoadedDocument, dump_documents, load_documents
+
+DS_KIND = "DisaggregatedService"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One Kubernetes object of the scenario and where it was written."""
+
+    obj: dict[str, Any]
+    file: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class ResolvedScenario:
+    scenario: Scenario
+    file: Path
+    root: Path
+    manifests: tuple[Manifest, ...]
+    trace: Path | None
+    roles: tuple[str, ...]
+    """Role names of every DisaggregatedService, in spec order (the pipeline order)."""
+    ds_names: tuple[str, ...] = field(default=())
+
+    def scenario_yaml(self) -> str:
+        """The scenario as it was run (command-line overrides applied), for the run folder."""
+        data = self.scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+        return dump_documents([data])
+
+    def manifests_yaml(self) -> str:
+        return dump_documents([m.obj for m in self.manifests])
+
+
+def _line(doc: LoadedDocument, path: str) -> int | None:
+    return doc.line_of(path)
+
+
+def load_scenario(
+    path: str | Path,
+    *,
+    seed: int | None = None,
+    profile: str | None = None,
+    until: float | None = None,
+    allow_outside: bool = False,
+) -> ResolvedScenario:
+    """Read, validate and resolve `path` with the command line's overrides applied."""
+    file = Path(path)
+    docs = load_documents(file)
+    name = str(file)
+    if len(docs) != 1:
+        raise InputError(
+            f"a scenario file holds exactly one YAML document, found {len(docs)}",
+            file=name,
+            line=docs[1].line if len(docs) > 1 else 1,
+            allowed="one mapping with apiVersion: dsim/v1 and kind: Scenario",
+        )
+    doc = docs[0]
+    scenario = scenario_from_data(doc.data, file=name, line_of=doc.line_of)
+    if until is not None and until <= 0:
+        raise InputError("--until must be a positive number of seconds", value=until, allowed="> 0")
+    scenario = scenario.with_overrides(seed=seed, profile=profile, until=until)
+    root = file.resolve().parent
+    outside_ok = allow_outside or scenario.allow_outside
+
+    def resolve(rel: str, yaml_path: str, what: str) -> Path:
+        target = (root / rel).resolve()
+        if not outside_ok and not target.is_relative_to(root):
+            raise InputError(
+                f"{what} path escapes the scenario's folder tree ({root})",
+                file=name,
+                line=_line(doc, yaml_path),
+                path=yaml_path,
+                value=rel,
+                allowed="a path inside the scenario's folder, or run with --allow-outside",
+            )
+        if not target.is_file():
+            raise InputError(
+                f"{what} file not found: {target}",
+                file=name,
+                line=_line(doc, yaml_path),
+                path=yaml_path,
+                value=rel,
+                allowed="an existing file, relative to the scenario file",
+            )
+        return target
+
+    manifests: list[Manifest] = []
+    for i, ref in enumerate(scenario.manifests):
+        if ref.inline is not None:
+            manifests.append(Manifest(dict(ref.inline), name, _line(doc, f"manifests[{i}].inline")))
+            continue
+        assert ref.path is not None
+        target = resolve(ref.path, f"manifests[{i}].path", "manifest")
+        for mdoc in load_documents(target):
+            manifests.append(Manifest(mdoc.data, str(target), mdoc.line))
+    _admit(manifests)
+
+    trace = None
+    if scenario.workload is not None and scenario.workload.trace is not None:
+        trace = resolve(scenario.workload.trace, "workload.trace", "trace")
+
+    ds = [m for m in manifests if m.obj.get("kind") == DS_KIND]
+    roles: list[str] = []
+    for m in ds:
+        for role in m.obj.get("spec", {}).get("roles", []) or []:
+            role_name = str(role.get("name"))
+            if role_name not in roles:
+                roles.append(role_name)
+    ds_names = tuple(str(m.obj.get("metadata", {}).get("name")) for m in ds)
+    _check_roles(scenario, doc, name, roles, ds_names)
+    _check_nodes(scenario, doc, name)
+    return ResolvedScenario(scenario, file.resolve(), root, tuple(manifests), trace, tuple(roles), ds_names)
+
+
+def _admit(manifests: list[Manifest]) -> None:
+    """Reject manifests a strict API server would reject, with file and line of the object."""
+    from model.admission import admit
+
+    for m in manifests:
+        issues = [i for i in admit(m.obj) if i.severity == "error"]
+        if issues:
+            first = issues[0]
+            more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+            kind = m.obj.get("kind", "?")
+            obj_name = (m.obj.get("metadata") or {}).get("name", "?")
+            raise InputError(
+                f"{kind}/{obj_name}: {first.message}{more}",
+                file=m.file,
+                line=first.line or m.line,
+                path=first.path,
+                value=first.value,
+            )
+
+
+def _unknown_role(role: str, roles: list[str], name: str, doc: LoadedDocument, path: str) -> InputError:
+    hint = difflib.get_close_matches(role, roles, n=1)
+    return InputError(
+        f"no role {role!r} in the scenario's DisaggregatedService"
+        + (f"; did you mean {hint[0]!r}?" if hint else ""),
+        file=name,
+        line=doc.line_of(path),
+        path=path,
+        value=role,
+        allowed=", ".join(roles) if roles else "(no DisaggregatedService in the manifests)",
+    )
+
+
+def _check_roles(
+    scenario: Scenario, doc: LoadedDocument, name: str, roles: list[str], ds_names: tuple[str, ...]
+) -> None:
+    for key in scenario.lifecycle:
+        if key not in roles:
+            raise _unknown_role(key, roles, name, doc, f"lifecycle.{key}")
+    for key in scenario.services:
+        if key not in roles:
+            raise _unknown_role(key, roles, name, doc, f"services.{key}")
+    for i, fault in enumerate(scenario.faults):
+        if isinstance(fault, KillPods | MetricsOutage) and fault.role is not None and fault.role not in roles:
+            raise _unknown_role(fault.role, roles, name, doc, f"faults[{i}].role")
+    for i, exp in enumerate(scenario.expectations):
+        role = getattr(exp, "role", None)
+        if (
+            isinstance(exp, ReplicaBounds | RoleReady | ScalingActions | Latency)
+            and role is not None
+            and role not in roles
+        ):
+            raise _unknown_role(role, roles, name, doc, f"expectations[{i}].role")
+    wl = scenario.workload
+    if wl is not None:
+        if wl.target is not None and wl.target not in ds_names:
+            raise InputError(
+                f"workload.target names no DisaggregatedService in the manifests: {wl.target!r}",
+                file=name,
+                line=doc.line_of("workload.target"),
+                path="workload.target",
+                value=wl.target,
+                allowed=", ".join(ds_names) or "(none)",
+            )
+        if wl.target is None and len(ds_names) != 1:
+            raise InputError(
+                "workload needs 'target' when the manifests hold "
+                + ("no DisaggregatedService" if not ds_names else "several DisaggregatedServices"),
+                file=name,
+                line=doc.line_of("workload"),
+                path="workload.target",
+                allowed=", ".join(ds_names) or "a DisaggregatedService in the manifests",
+            )
+
+
+def _check_nodes(scenario: Scenario, doc: LoadedDocument, name: str) -> None:
+    nodes = [f"{p.name}-{i}" for p in scenario.cluster.node_pools for i in range(p.count)]
+    for i, fault in enumerate(scenario.faults):
+        node = getattr(fault, "node", None)
+        if node is not None and node not in nodes:
+            hint = difflib.get_close_matches(node, nodes, n=1)
+            raise InputError(
+                f"no node {node!r} in the cluster" + (f"; did you mean {hint[0]!r}?" if hint else ""),
+                file=name,
+                line=doc.line_of(f"faults[{i}].node"),
+                path=f"faults[{i}].node",
+                value=node,
+                allowed="node names are <pool>-<index>, e.g. " + ", ".join(nodes[:4]),
+            )
