@@ -78,7 +78,7 @@ def replay(autoscalers: Hook | None = None, count_events: bool = False) -> dict[
     if count_events:
         schedule = sim.env.schedule
 
-        def counting(event: Any, priority: int = 1, delay: float = 0) -> None:
+        def counting(event: Any, priority: Any = 1, delay: float = 0) -> None:
             events[0] += 1
             schedule(event, priority, delay)
 
