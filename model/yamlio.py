@@ -307,6 +307,10 @@ def _yaml_error(exc: yaml.YAMLError, file: str, text: str = "") -> YAMLInputErro
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     if column is not None:
         message += f" at column {column}"
+    if line is not None and text:
+        source_line = text.split("\n", line)[line - 1] if text.count("\n") >= line - 1 else ""
+        if "\t" in source_line[: (column or 1)]:
+            message += "; tabs cannot be used for indentation in YAML, use spaces"
     return YAMLInputError(message, file=file, line=line, column=column, allowed="well-formed YAML")
 
 
