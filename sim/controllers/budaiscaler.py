@@ -38,7 +38,7 @@ from sim.decisions.bud_controller.status import (
     update_condition,
 )
 from sim.decisions.bud_controller.workload import ScaleView, TargetError, resolve_scale, scaled_object
-from sim.runtime import Controller, Request, Result, generation_changed
+from sim.runtime import Controller, InformerEvent, Request, Result, generation_changed
 
 FINALIZER = "scaler.bud.studio/finalizer"
 """# upstream: budaiscaler_controller.go FinalizerName"""
@@ -538,6 +538,19 @@ class BudAIScalerReconciler:
         return True
 
 
+def generation_or_deletion_changed(event: InformerEvent) -> bool:
+    """GenerationChangedPredicate as a real API server makes it behave: marking an object with
+    finalizers for deletion bumps metadata.generation there (k8s apiserver registry/rest/delete.go
+    BeforeDelete), so the deletion passes the filter; the fake API server does not bump it, so the
+    newly set deletionTimestamp is checked explicitly."""
+    if generation_changed(event):
+        return True
+    old = event.old or {}
+    return bool(event.obj["metadata"].get("deletionTimestamp")) and not (old.get("metadata") or {}).get(
+        "deletionTimestamp"
+    )
+
+
 def start_budaiscaler_controller(
     sim: Simulation,
     api: Any,
@@ -571,7 +584,7 @@ def start_budaiscaler_controller(
         owns=("HorizontalPodAutoscaler",),
         reconcile_cost=reconcile_cost,
         # upstream: SetupWithManager ... WithEventFilter(predicate.GenerationChangedPredicate{})
-        for_predicates=(generation_changed,),
+        for_predicates=(generation_or_deletion_changed,),
         owns_predicates=(generation_changed,),
     ).start()
     return reconciler
