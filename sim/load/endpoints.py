@@ -59,9 +59,9 @@ def pod_is_ready(pod: Mapping[str, Any]) -> bool:
 class InformerEndpoints:
     """Ready pods per role of one DisaggregatedService, read from a Pod informer cache.
 
-    `cache` needs `list(namespace, selector)` (sim.runtime informer caches). If it also offers
-    `add_event_handler(fn)` (fn called on any Pod change) the ready sets refresh on every change;
-    otherwise call `refresh()` (the runner may poll it, e.g. once per simulated second)."""
+    `cache` needs `list(namespace, selector)` (sim.runtime.informer.Informer; its read-only `peek_list`
+    is used when present). If it offers `add_handler(fn)` (sim.runtime) or `add_event_handler(fn)`, the
+    ready sets refresh on every Pod event; otherwise call `refresh()` (e.g. poll once per second)."""
 
     def __init__(self, cache: Any, namespace: str, service: str, roles: Sequence[str]) -> None:
         self.cache = cache
@@ -70,14 +70,23 @@ class InformerEndpoints:
         self.roles = list(roles)
         self._ready: dict[str, list[str]] = {r: [] for r in self.roles}
         self._subs: list[Callable[[str], None]] = []
-        add = getattr(cache, "add_event_handler", None)
+        self._list_fn = getattr(cache, "peek_list", None) or cache.list
+        self.refresh()
+        add = getattr(cache, "add_handler", None) or getattr(cache, "add_event_handler", None)
         if callable(add):
-            add(lambda *_args: self.refresh())
+            add(self._on_event)
+
+    def _on_event(self, *args: Any) -> None:
+        obj = getattr(args[0], "obj", None) if args else None
+        if isinstance(obj, Mapping):
+            labels = obj.get("metadata", {}).get("labels") or {}
+            if labels.get(SERVICE_LABEL) != self.service:
+                return  # another service's pod: nothing of ours changed
         self.refresh()
 
     def _list(self, role: str) -> list[str]:
         selector = {"matchLabels": {SERVICE_LABEL: self.service, ROLE_LABEL: role}}
-        pods = self.cache.list(self.namespace, selector)
+        pods = self._list_fn(self.namespace, selector)
         return sorted(p["metadata"]["name"] for p in pods if pod_is_ready(p))
 
     def refresh(self) -> None:

@@ -123,9 +123,14 @@ class EngineMetrics:
         self._areas_prev: dict[str, tuple[float, float]] = {}
         self._engine: dict[str, dict[str, float]] = {}
         self._engine_t: dict[str, float] = {}
+        self._started = False
 
     # -- scraping
     def start(self) -> None:
+        """Start the scrape loops (idempotent: LoadSystem.start() calls it too)."""
+        if self._started:
+            return
+        self._started = True
         if self.config.scrape_interval > 0:
             self.sim.env.process(self._loop(self.config.scrape_interval, self._scrape_prometheus))
         if self.config.engine_scrape_interval > 0:
@@ -229,6 +234,26 @@ class EngineMetrics:
         if vals is None or metric not in vals:
             return None
         return MetricSample(vals[metric], self._timestamp(pod, now))
+
+    def external_metric(
+        self, namespace: str, metric: str, selector: Mapping[str, Any] | None, now: float
+    ) -> list[float]:
+        """External-metrics API view: the scraped series of `metric`, one per pod (sorted by pod name).
+
+        A selector's `matchLabels` may narrow by role (`scaler.bud.studio/role` or `role`) or `pod`."""
+        if namespace != self.system.pipeline.namespace:
+            return []
+        labels = dict((selector or {}).get("matchLabels") or {})
+        role = labels.get("scaler.bud.studio/role", labels.get("role"))
+        pod = labels.get("pod")
+        out = []
+        for stage, srv in sorted(self._servers(), key=lambda x: x[1].name):
+            if (role is not None and stage.name != role) or (pod is not None and srv.name != pod):
+                continue
+            s = self.prometheus_metric(srv.name, metric, now)
+            if s is not None:
+                out.append(s.value)
+        return out
 
     def prometheus_metric(self, pod: str, metric: str, now: float) -> MetricSample | None:
         """The last Prometheus scrape of a pod's series, None if never scraped or stale."""

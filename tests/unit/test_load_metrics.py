@@ -242,3 +242,24 @@ def test_unready_pods_are_skipped(busy: tuple[Simulation, LoadSystem]) -> None:
         {"metricSourceType": "pod", "targetMetric": "vllm:num_requests_running"}, pods, 300.0
     )
     assert list(snap.values) == ["decode-000"]
+
+
+def test_external_metric_view_and_idempotent_start(busy: tuple[Simulation, LoadSystem]) -> None:
+    _, ls = busy
+    ls.metrics.start()  # a runner calling start() again must not add a second scrape loop
+    m = ls.metrics
+    per_pod = [m.prometheus_metric(p, "vllm:num_requests_running", 300.0).value for p in DECODE_PODS]  # type: ignore[union-attr]
+    sel = {"matchLabels": {"scaler.bud.studio/role": "decode"}}
+    assert m.external_metric(NS, "vllm:num_requests_running", sel, 300.0) == per_pod
+    assert m.external_metric("other", "vllm:num_requests_running", sel, 300.0) == []
+    rps = m.prometheus_metric("router-000", "requests_per_second", 300.0)
+    assert rps is not None and rps.value > 0
+
+
+def test_double_start_keeps_rates() -> None:
+    arr = [Arrival(float(t), 100, 20) for t in range(0, 60)]
+    sim, ls = decode_system(arr, MetricsConfig(scrape_interval=15.0), maxNumSeqs=8)
+    ls.metrics.start()
+    sim.run(until=31.0)
+    rps = ls.metrics.prometheus_metric("decode-000", "requests_per_second", 31.0)
+    assert rps is not None and (rps.timestamp, rps.value) == (30.0, pytest.approx(1.0))

@@ -147,3 +147,36 @@ def test_informer_endpoints_follow_ready_condition() -> None:
     cache.put(pod("d-b", "decode", True, deleting=True))
     assert changes == ["decode", "prefill", "decode"]
     assert list(ep.ready_pods("decode")) == ["d-a"]
+
+
+def test_informer_endpoints_over_the_fake_api_server() -> None:
+    from sim.apiserver import APIServer
+    from sim.clock import Simulation
+    from sim.runtime import InformerFactory
+
+    sim = Simulation(0)
+    api = APIServer(sim)
+    informers = InformerFactory(sim, api)
+
+    def make(name: str, role: str) -> None:
+        p = pod(name, role, False)
+        api.create(
+            dict(p, apiVersion="v1", kind="Pod", spec={"containers": [{"name": "main", "image": "x"}]})
+        )
+
+    make("decode-a", "decode")
+    ep = InformerEndpoints(informers.informer("Pod"), "ns", "p", ["decode"])
+    changes: list[tuple[float, str]] = []
+    ep.subscribe(lambda role: changes.append((sim.now, role)))
+    assert list(ep.ready_pods("decode")) == []
+
+    def later() -> Any:
+        yield sim.env.timeout(5.0)
+        obj = api.get("Pod", "ns", "decode-a")
+        obj["status"] = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+        api.update_status(obj)
+
+    sim.env.process(later())
+    sim.run(until=10.0)
+    assert list(ep.ready_pods("decode")) == ["decode-a"]
+    assert changes == [(5.0, "decode")]
