@@ -50,5 +50,8 @@ def validate(paths: tuple[str, ...], output: str, strict: bool) -> None:
         _print_text(report)
         if not report.objects and not report.file_errors:
             click.echo("no Kubernetes objects found", err=True)
+    if strict and output == "text" and report.warning_count and not report.error_count:
+        n = report.warning_count
+        click.echo(f"\n--strict: {n} warning{'s' if n != 1 else ''} treated as error{'s' if n != 1 else ''}")
     if report.failed(strict):
         sys.exit(2)
