@@ -165,3 +165,171 @@ def test_upstream_hypothesis_finds_double_control() -> None:
         [("Deployment", "pipe-router", None), (DS, "pipe", "router")],
         [("Deployment", "pipe-inference", None), (DS, "pipe", "inference")],
     )
+
+
+# --- the same properties through the controller, the API server and its audit log ------------
+
+CTRL_TARGETS: list[tuple[str, str, str | None]] = [
+    (DS, "pipe", "router"),
+    (DS, "pipe", None),
+    ("Deployment", "pipe-router", None),
+    ("Deployment", "pipe-inference", None),
+    (DS, "pipe", "inference"),
+]
+
+
+@st.composite
+def controller_runs(draw: st.DrawFn) -> tuple[list[tuple[str, str, str, str | None, float]], float]:
+    """(name, kind, target, role, creation offset within its second) per scaler, plus watch latency."""
+    n = draw(st.integers(1, 4))
+    names = draw(st.lists(st.sampled_from("abcdef"), min_size=n, max_size=n, unique=True))
+    targets = draw(st.lists(st.sampled_from(CTRL_TARGETS), min_size=n, max_size=n))
+    offsets = draw(st.lists(st.sampled_from([0.0, 0.3, 0.6]), min_size=n, max_size=n))
+    latency = draw(st.sampled_from([0.0, 0.2, 0.45]))
+    return [(names[i], *targets[i], offsets[i]) for i in range(n)], latency
+
+
+def run_controller(
+    spec: tuple[list[tuple[str, str, str, str | None, float]], float], profile: str
+) -> dict[str, object]:
+    from model.quirks import QuirkSet
+    from sim.apiserver import APIServer
+    from sim.clock import Simulation
+    from sim.controllers.budaiscaler import AlgorithmCall, AlgorithmOutcome, start_budaiscaler_controller
+    from sim.runtime import InformerFactory
+
+    scalers, latency = spec
+    sim = Simulation(seed=3)
+    api = APIServer(sim, watch_latency=latency)
+    informers = InformerFactory(sim, api)
+    events: list[dict[str, object]] = []
+
+    def algo(call: AlgorithmCall) -> AlgorithmOutcome:
+        snap = call.inputs.metric_snapshots.get("load")
+        if snap is None or snap.count == 0:
+            return AlgorithmOutcome(desired=call.inputs.current_replicas, reason="no metrics")
+        # Alternate between two sizes so every non-conflicted scaler keeps writing.
+        return AlgorithmOutcome(desired=2 + int(call.now // 10) % 2, reason="load")
+
+    class Metrics:
+        def pod_metric(self, namespace: str, pod: str, metric: str, now: float) -> float:
+            return 10.0
+
+    start_budaiscaler_controller(
+        sim, api, informers, Metrics(), QuirkSet(profile), events=events.append, algorithm=algo
+    )
+    api.create(
+        {
+            "apiVersion": "scaler.bud.studio/v1alpha1",
+            "kind": DS,
+            "metadata": {"name": "pipe", "namespace": "ns"},
+            "spec": {"roles": [{"name": "router", "replicas": 1}, {"name": "inference", "replicas": 1}]},
+        }
+    )
+    for role in ("router", "inference"):
+        labels = {"scaler.bud.studio/disaggregated-service": "pipe", "scaler.bud.studio/role": role}
+        api.create(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": f"pipe-{role}", "namespace": "ns"},
+                "spec": {
+                    "replicas": 1,
+                    "selector": {"matchLabels": labels},
+                    "template": {"metadata": {"labels": labels}},
+                },
+            }
+        )
+        api.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": f"pipe-{role}-0", "namespace": "ns", "labels": labels},
+                "spec": {},
+            }
+        )
+        pod = api.get("Pod", "ns", f"pipe-{role}-0")
+        pod["status"] = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+        api.update_status(pod)
+
+    refs: list[ScalerRef] = []
+    for i, (name, kind, target, role, offset) in enumerate(scalers):
+        sim.run(until=1.0 + i + offset)  # one scaler per simulated second: creation order = age
+        body: dict[str, object] = {
+            "scaleTargetRef": {"kind": kind, "name": target},
+            "minReplicas": 1,
+            "maxReplicas": 5,
+            "scalingStrategy": "BudScaler",
+            "metricsSources": [{"metricSourceType": "pod", "targetMetric": "load", "targetValue": "10"}],
+        }
+        if role:
+            body["subTargetSelector"] = {"roleName": role}
+        created = api.create(
+            {
+                "apiVersion": "scaler.bud.studio/v1alpha1",
+                "kind": "BudAIScaler",
+                "metadata": {"name": name, "namespace": "ns"},
+                "spec": body,
+            }
+        )
+        refs.append(ScalerRef.from_object(created))
+    sim.run(until=40.0)
+
+    # Writers from the audit log, each joined to the decision event that made it.
+    writers: dict[str, set[str]] = {}
+    for entry in api.audit.entries:
+        if entry.actor != "budaiscaler-controller" or entry.result != "ok" or entry.subresource is not None:
+            continue
+        if not any(f.startswith("spec") for f in entry.changed_fields):
+            continue  # finalizer updates
+        made_by = [
+            e
+            for e in events
+            if e["event"] == "decision"
+            and e["write"] == "ok"
+            and e["t"] == entry.t
+            and str(e["target"]).split("/")[0] == entry.kind
+            and str(e["target"]).split("/")[2] == entry.name
+        ]
+        assert len(made_by) >= 1, entry
+        for e in made_by:
+            kind_, _ns, obj, *role_ = str(e["target"]).split("/")
+            dep = f"{obj}-{role_[0]}" if kind_ == DS else obj
+            writers.setdefault(dep, set()).add(str(e["scaler"]).split("/")[1])
+    last: dict[str, str] = {}
+    for e in events:
+        if e["event"] in ("conflict", "decision", "reconcile-failed"):
+            last[str(e["scaler"]).split("/")[1]] = str(e["event"])
+    return {
+        "refs": refs,
+        "writers": writers,
+        "conflicted": {n: last.get(n) == "conflict" for n, *_ in scalers},
+    }
+
+
+@given(controller_runs())
+def test_controller_reports_the_profile_rule_and_corrected_has_one_writer(
+    spec: tuple[list[tuple[str, str, str, str | None, float]], float],
+) -> None:
+    for profile, p in (("upstream", UPSTREAM), ("corrected", CORRECTED)):
+        out = run_controller(spec, profile)
+        refs = out["refs"]
+        assert isinstance(refs, list)
+        assert out["conflicted"] == verdicts(refs, p), profile
+    writers = run_controller(spec, "corrected")["writers"]
+    assert isinstance(writers, dict)
+    assert all(len(w) == 1 for w in writers.values()), writers
+
+
+def test_upstream_controller_double_control_found_from_audit_log() -> None:
+    def double(spec: tuple[list[tuple[str, str, str, str | None, float]], float]) -> bool:
+        writers = run_controller(spec, "upstream")["writers"]
+        assert isinstance(writers, dict)
+        return any(len(w) > 1 for w in writers.values())
+
+    found, _latency = find(controller_runs(), double)
+    assert len(found) == 2
+    assert sorted((k, t, r) for _n, k, t, r, _o in found) in (
+        [("Deployment", "pipe-router", None), (DS, "pipe", "router")],
+        [("Deployment", "pipe-inference", None), (DS, "pipe", "inference")],
+    )
