@@ -136,6 +136,9 @@ class Event:
     reason: str
     message: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", str(self.reason))
+
 
 @dataclass(frozen=True)
 class ReconcileDecision:
@@ -170,9 +173,9 @@ class _Work:
             self.conditions.append(existing)
         if existing.get("status") != status:
             existing["lastTransitionTime"] = self.fmt(self.now)
-        existing["status"] = status
-        existing["reason"] = reason
-        existing["message"] = message
+        existing["status"] = str(status)
+        existing["reason"] = str(reason)  # plain str: wire objects carry no enum instances
+        existing["message"] = str(message)
 
     def warn(self, reason: str, message: str) -> None:
         self.events.append(Event("Warning", reason, message))
