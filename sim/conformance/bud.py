@@ -30,6 +30,7 @@ from sim.decisions.bud.cost import (
     is_within_budget,
     project_daily_cost,
 )
+from sim.decisions.bud.goparse import parse_duration_seconds
 from sim.decisions.bud.learning import (
     LLMMetrics,
     LLMPatternDetector,
@@ -147,12 +148,22 @@ def _run(body: Callable[[Mapping[str, Any]], Mapping[str, Any]]) -> Handler:
 
 
 def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    """An RFC 3339 instant, kept in its own offset (Go evaluates hours and cron in the time's location)."""
+    at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _provider(name: object) -> CloudProvider:
-    """The Go tests pass the cost.AWS/GCP/Azure constants; vectors spell them in any case."""
-    return CloudProvider(str(name or "aws").lower())
+def _provider(name: object) -> str:
+    """The Go tests pass the cost.AWS/GCP/Azure constants ("aws"...); vectors spell them in any case."""
+    return str(name or CloudProvider.AWS).lower()
+
+
+def _age_s(r: Mapping[str, Any]) -> float:
+    if "age_s" in r:
+        return float(r["age_s"])
+    if "age_h" in r:
+        return float(r["age_h"]) * 3600.0
+    return float(r.get("age_min", 0)) * 60.0
 
 
 def _policies(raw: object) -> tuple[ScalingPolicy, ...]:
@@ -167,7 +178,15 @@ def _policies(raw: object) -> tuple[ScalingPolicy, ...]:
 
 
 def _hint(raw: Mapping[str, Any]) -> ScheduleHint:
-    duration_s = float(raw["duration_s"]) if "duration_s" in raw else float(raw.get("duration_min", 0)) * 60.0
+    if "duration_s" in raw:
+        duration_s = float(raw["duration_s"])
+    elif "duration" in raw:
+        parsed = parse_duration_seconds(str(raw["duration"]))
+        if parsed is None:
+            raise ValueError(f"duration {raw['duration']!r} is not a Go duration")
+        duration_s = parsed
+    else:
+        duration_s = float(raw.get("duration_min", 0)) * 60.0
     return ScheduleHint(
         name=str(raw.get("name", "")),
         cron_expression=str(raw.get("cron", raw.get("cron_expression", ""))),
@@ -285,7 +304,7 @@ def predictor_linear(i: Mapping[str, Any]) -> Mapping[str, Any]:
     if "points" in i:
         history: PredictorHistory = ()
         for p in i["points"]:
-            history = record_metric(history, float(p["value"]), -float(p.get("age_min", 0)) * 60.0)
+            history = record_metric(history, float(p["value"]), -_age_s(p))
     else:
         history = _series(i["values_oldest_first"], float(i.get("interval_s", 60)))
     return {"value": predict_linear(history, float(i.get("ahead_min", 15)) * 60.0)}
@@ -436,7 +455,7 @@ def learning_ring_buffer(i: Mapping[str, Any]) -> Mapping[str, Any]:
     for item in i["pushed"]:
         rb.push(item)
     out: dict[str, Any] = {"len": len(rb), "all": rb.get_all()}
-    for n in range(0, int(i["capacity"]) + 2):
+    for n in range(-1, max(int(i["capacity"]), len(i["pushed"])) + 3):
         out[f"get{n}"] = rb.get(n)
         last = rb.last(n)
         out[f"last{n}"] = last
@@ -453,14 +472,24 @@ def learning_bucket_index(i: Mapping[str, Any]) -> Mapping[str, Any]:
     return {"bucket_index": get_bucket_index(_utc(str(i["time_utc"])))}
 
 
-def learning_llm_pattern(i: Mapping[str, Any]) -> Mapping[str, Any]:
+def _detector(i: Mapping[str, Any]) -> tuple[LLMPatternDetector, float]:
+    """A fresh detector, fed `history` (a list of LLMMetrics objects, oldest first, 10 s apart) if given."""
     detector = LLMPatternDetector()
-    return {"pattern": _pattern_name(detector.detect_pattern(_llm_metrics(i)))}
+    now = 0.0
+    for h in i.get("history", []):
+        detector.update_history({}, _llm_metrics(h), now=now)
+        now += float(i.get("interval_s", 10))
+    return detector, now
+
+
+def learning_llm_pattern(i: Mapping[str, Any]) -> Mapping[str, Any]:
+    detector, now = _detector(i)
+    return {"pattern": _pattern_name(detector.detect_pattern(_llm_metrics(i), now=now))}
 
 
 def learning_pattern_adjustment(i: Mapping[str, Any]) -> Mapping[str, Any]:
-    detector = LLMPatternDetector()
-    detector.detect_pattern(_llm_metrics(i))
+    detector, now = _detector(i)
+    detector.detect_pattern(_llm_metrics(i), now=now)
     adj = detector.pattern_adjustment()
     if adj is None:
         return {"pattern": _pattern_name(detector.current_pattern), "adjustment": None}
@@ -474,12 +503,18 @@ def learning_pattern_adjustment(i: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def learning_seasonal_update(i: Mapping[str, Any]) -> Mapping[str, Any]:
     profile = SeasonalProfile(str(i.get("metric", "test_metric")), float(i["alpha"]))
+    if "min_observations" in i:
+        profile.min_observations = int(i["min_observations"])
     updates = i["updates"]
     for u in updates:
         profile.update(_utc(str(u["time_utc"])), float(u["value"]))
     at = _utc(str(i.get("bucket_time_utc", updates[0]["time_utc"])))
     bucket = profile.buckets[get_bucket_index(at)]
+    factor, conf = profile.seasonal_factor(at)
     return {
+        "bucket_index": get_bucket_index(at),
+        "factor": factor,
+        "confidence": conf,
         "observations": bucket.observations,
         "mean": bucket.mean,
         "variance": bucket.variance,

@@ -131,7 +131,7 @@ def calculate_metric_based_recommendation(
         if snapshot is None:
             continue
         target = parse_float(source.target_value)
-        if target is None or not target > 0:
+        if target is None or target <= 0:  # NaN passes, as in Go
             continue
         value = metric_value_for_target(source, snapshot.average, target, quirks)
         if value <= 0:

@@ -81,9 +81,17 @@ def provider_of(name: str) -> CloudProvider | None:
         return None
 
 
-def calculate_hourly_cost(provider: CloudProvider, instance_type: str, count: int, is_spot: bool) -> float:
+def _pricing(provider: str) -> dict[str, InstancePricing]:
+    """A Calculator for a provider outside aws/gcp/azure has an empty price table (NewCalculator)."""
+    try:
+        return PRICING[CloudProvider(provider)]
+    except ValueError:
+        return {}
+
+
+def calculate_hourly_cost(provider: str, instance_type: str, count: int, is_spot: bool) -> float:
     """price x count. upstream: cost/calculator.go CalculateHourlyCost."""
-    pricing = PRICING[provider].get(instance_type)
+    pricing = _pricing(provider).get(instance_type)
     if pricing is None:
         raise UnknownInstanceType(f"unknown instance type: {instance_type}")
     price = pricing.spot_hourly if is_spot else pricing.on_demand_hourly
@@ -120,7 +128,7 @@ class CostRecommendation:
 
 
 def get_scaling_recommendation(
-    provider: CloudProvider,
+    provider: str,
     current_replicas: int,
     desired_replicas: int,
     instance_type: str,
@@ -131,7 +139,7 @@ def get_scaling_recommendation(
 
     upstream: cost/calculator.go GetScalingRecommendation (999 = "no limit" sentinel per budget kind).
     """
-    pricing = PRICING[provider].get(instance_type)
+    pricing = _pricing(provider).get(instance_type)
     if desired_replicas <= current_replicas:
         cost = 0.0  # an unknown instance type costs 0 here (the Go code drops the error)
         if pricing is not None:
