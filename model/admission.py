@@ -47,7 +47,26 @@ _TYPE_NAMES = {
     "model_type": "object",
     "model_attributes_type": "object",
 }
-_UNION_TAGS = frozenset({"int", "str", "float", "bool", "none"})
+_UNION_TAGS = frozenset(
+    {
+        "int",
+        "str",
+        "float",
+        "bool",
+        "none",
+        "constrained-int",
+        "constrained-str",
+        "constrained-float",
+        "function-after",
+        "function-before",
+        "function-wrap",
+        "function-plain",
+        "lax-or-strict",
+        "json-or-python",
+        "tagged-union",
+    }
+)
+"""Pydantic's names for union members and wrappers in error locations (not fields of the object)."""
 
 
 def show(value: object) -> str:

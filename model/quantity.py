@@ -53,7 +53,7 @@ def parse_quantity(value: str | int | float) -> Decimal:
         return Decimal(value)
     if isinstance(value, float):
         return Decimal(repr(value))
-    text = value.strip() if isinstance(value, str) else ""
+    text = value if isinstance(value, str) else ""
     if not text or _QUANTITY_RE.match(text) is None:
         raise QuantityError(f"{value!r} is not a quantity: expected {QUANTITY_ALLOWED}")
     m = _NUMBER_RE.match(text)
