@@ -108,7 +108,7 @@ def _tolerances(inputs: Mapping[str, Any]) -> Tolerances:
     return Tolerances(float(tol.get("scale_down", 0.1)), float(tol.get("scale_up", 0.1)))
 
 
-def _calc_pod(p: Mapping[str, Any], transition_at_start: bool = False) -> PodInfo:
+def _calc_pod(p: Mapping[str, Any], transition_at_start: bool = False, resource: str = CPU) -> PodInfo:
     """A pod of replica_calculator_test.go: Ready condition transitioned at Go zero time (or at start)."""
     start = _start_time(p.get("start", "unset"))
     ready = p.get("ready")
@@ -139,6 +139,13 @@ def _calc_pod(p: Mapping[str, Any], transition_at_start: bool = False) -> PodInf
     )
 
 
+def _request(container: Mapping[str, Any], resource: str) -> Any:
+    for key in (f"{resource}_request_milli", "request_milli", "cpu_request_milli"):
+        if key in container:
+            return container[key]
+    return None
+
+
 def _events(raw: Sequence[Mapping[str, Any]] | None) -> tuple[ScaleEvent, ...]:
     return tuple(
         ScaleEvent(int(e["change"]), NOW - float(e.get("age_s", 0.0)), bool(e.get("outdated", False)))
@@ -154,25 +161,33 @@ def _recommendations(raw: Sequence[Mapping[str, Any]]) -> tuple[Recommendation, 
 
 
 def _resource_utilization(inputs: Mapping[str, Any], expected: Mapping[str, Any]) -> None:
-    pods = [_calc_pod(p) for p in inputs["pods"]]
+    resource = str(inputs.get("resource") or CPU)
+    pods = [_calc_pod(p, resource=resource) for p in inputs["pods"]]
     by_name = {p.name: p for p in pods}
     window = float(inputs.get("metric_window_s", 60))
+    ts = inputs.get("metric_timestamp", "unset")
+    stamp = GO_ZERO_TIME if ts in (None, "unset", "zero") else NOW if ts == "now" else NOW + float(ts)
     raw: list[RawPodMetrics] = []
     for m in inputs.get("pod_metrics") or []:
-        usage: Mapping[str, Any] = m.get("container_cpu_usage_milli") or {}
+        usage: Mapping[str, Any] = (
+            m.get(f"container_{resource}_usage_milli")
+            or m.get("container_usage_milli")
+            or m.get("container_cpu_usage_milli")
+            or {}
+        )
         spec_pod = by_name.get(m["pod"])
         # containers the pod declares but the sample lacks are present without a cpu reading
         names = [c.name for c in spec_pod.containers] if spec_pod else []
         names += [n for n in usage if n not in names]
-        containers = tuple((n, {CPU: int(usage[n])} if usage.get(n) is not None else {}) for n in names)
-        raw.append(RawPodMetrics(m["pod"], containers, GO_ZERO_TIME, window))
+        containers = tuple((n, {resource: int(usage[n])} if usage.get(n) is not None else {}) for n in names)
+        raw.append(RawPodMetrics(m["pod"], containers, stamp, window))
     container = inputs.get("container") or None
     try:
-        metrics = resource_pod_metrics(raw, CPU, container)
+        metrics = resource_pod_metrics(raw, resource, container)
         result = get_resource_replicas(
             int(inputs["current_replicas"]),
             int(inputs["target_utilization_pct"]),
-            CPU,
+            resource,
             _tolerances(inputs),
             pods,
             metrics,
@@ -381,11 +396,13 @@ def _behavior_stabilize(inputs: Mapping[str, Any], expected: Mapping[str, Any]) 
 
 def _store_scale_event(inputs: Mapping[str, Any], expected: Mapping[str, Any]) -> None:
     rules = inputs.get("rules")
+    up_rules = inputs.get("scale_up_rules", rules)
+    down_rules = inputs.get("scale_down_rules", rules)
     behavior: Behavior | None = None
-    if rules is not None:
+    if rules is not None or up_rules is not None or down_rules is not None:
         behavior = Behavior(
-            rules_from_wire(rules, default_scale_up_rules()),
-            rules_from_wire(rules, default_scale_down_rules()),
+            rules_from_wire(up_rules, default_scale_up_rules()),
+            rules_from_wire(down_rules, default_scale_down_rules()),
         )
     prev = _events(inputs.get("prev_events"))
     if "replicas_change_last_60s_before_store" in expected:
@@ -399,18 +416,16 @@ def _store_scale_event(inputs: Mapping[str, Any], expected: Mapping[str, Any]) -
     want = [
         {"change": int(e["change"]), "outdated": bool(e["outdated"])} for e in expected["events_after_store"]
     ]
-    up, _ = store_scale_event(behavior, prev, (), base, base + change, NOW)
-    _check(
-        "scale-up events after store",
-        want,
-        [{"change": e.replica_change, "outdated": e.outdated} for e in up],
-    )
-    _, down = store_scale_event(behavior, (), prev, base, base - change, NOW)
-    _check(
-        "scale-down events after store",
-        want,
-        [{"change": e.replica_change, "outdated": e.outdated} for e in down],
-    )
+    applied = str(inputs.get("applied_to") or "both").lower()
+    both = "both" in applied or ("up" in applied) == ("down" in applied)
+    if both or "up" in applied:
+        up, _ = store_scale_event(behavior, prev, (), base, base + change, NOW)
+        got_up = [{"change": e.replica_change, "outdated": e.outdated} for e in up]
+        _check("scale-up events after store", want, got_up)
+    if both or "down" in applied:
+        _, down = store_scale_event(behavior, (), prev, base, base - change, NOW)
+        got_down = [{"change": e.replica_change, "outdated": e.outdated} for e in down]
+        _check("scale-down events after store", want, got_down)
 
 
 def _limit_inputs(
@@ -439,6 +454,9 @@ def _expected_int(expected: Mapping[str, Any], *keys: str) -> int:
             if isinstance(value, Mapping):
                 value = value.get("with_test_factor_8", value.get("value"))
             return int(value)
+    ints = [v for v in expected.values() if isinstance(v, int) and not isinstance(v, bool)]
+    if len(ints) == 1:
+        return ints[0]
     raise KeyError(f"none of {keys} in expected")
 
 
