@@ -315,7 +315,7 @@ class HPAController:
                     "actor": self.name,
                     "event": f"hpa-{ev.reason}",
                     "hpa": f"{namespace}/{name}",
-                    "type": ev.type,
+                    "eventType": ev.type,
                     "reason": ev.reason,
                     "message": ev.message,
                 }
@@ -338,7 +338,7 @@ class HPAController:
                     "actor": self.name,
                     "event": "hpa-FailedUpdateStatus",
                     "hpa": f"{meta.get('namespace', '')}/{meta.get('name', '')}",
-                    "type": "Warning",
+                    "eventType": "Warning",
                     "reason": "FailedUpdateStatus",
                     "message": str(err),
                 }
@@ -387,6 +387,12 @@ def make_budaiscaler_hpa_hook(
             desired = build_hpa(scaler, drops_role)
         except BuildError as err:
             raise ReconcileFailed(f"failed to build HPA: {err}") from err
+        spec = scaler.get("spec") or {}
+        role_dropped = (
+            drops_role
+            and (spec.get("scaleTargetRef") or {}).get("kind") == "DisaggregatedService"
+            and bool((spec.get("subTargetSelector") or {}).get("roleName"))
+        )
         try:
             existing = api.get(HPA_KIND, namespace, hpa_name(name))
         except NotFound:
@@ -399,6 +405,7 @@ def make_budaiscaler_hpa_hook(
                     "scaler": f"{namespace}/{name}",
                     "hpa": f"{namespace}/{hpa_name(name)}",
                     "target": dict(desired["spec"]["scaleTargetRef"]),
+                    **({"quirksTriggered": [Quirk.HPA_TARGETS_DS_DROPS_ROLE.value]} if role_dropped else {}),
                 }
             )
         else:

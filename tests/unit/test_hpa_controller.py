@@ -175,7 +175,10 @@ def test_upstream_hpa_on_a_ds_role_cannot_get_a_scale() -> None:
         "kind": "DisaggregatedService",
         "name": "llm",
     }
-    assert events[0]["event"] == "hpa-created"
+    assert (events[0]["event"], events[0]["quirksTriggered"]) == (
+        "hpa-created",
+        ["hpa_targets_ds_drops_role"],
+    )
     sim.run(until=16.0)
     decision = ctrl.decisions[0][2]
     cond = decision.status["conditions"][0]
@@ -204,3 +207,20 @@ def test_corrected_hpa_targets_the_role_deployment_and_scales_it() -> None:
     hook(scaler, 16.0)
     assert (scaler["status"]["actualScale"], scaler["status"]["desiredScale"]) == (2, 4)
     assert [c for c in scaler["status"]["conditions"] if c["type"].startswith("HPA")] == []
+
+
+def test_hook_build_failure_is_a_retryable_reconcile_error() -> None:
+    from sim.controllers.budaiscaler import ReconcileFailed
+
+    sim, api, _ = _world()
+    hook = make_budaiscaler_hpa_hook(sim, api, QuirkSet.upstream())
+    scaler = _scaler(api)
+    scaler["spec"]["metricsSources"] = [{"metricSourceType": "pod", "targetMetric": "x", "targetValue": "1"}]
+    try:
+        hook(scaler, 0.0)
+    except ReconcileFailed as err:
+        assert str(err).endswith(
+            "failed to build HPA: failed to build metrics: no valid metrics could be converted to HPA format"
+        )
+    else:  # pragma: no cover
+        raise AssertionError("expected ReconcileFailed")
