@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from model.quirks import Profile, Quirk, QuirkSet
 from sim.apiserver.errors import ApiError, Conflict
 from sim.clock import Simulation
+from sim.decisions.bud.schedule import ScheduleHint, add_schedule_hints
 from sim.decisions.bud_controller.conflicts import DS_KIND, ScalerRef, check_conflict
 from sim.decisions.bud_controller.pipeline import (
     MetricSnapshot,
@@ -30,6 +31,7 @@ from sim.decisions.bud_controller.pipeline import (
     SourceCollector,
     apply_activation,
     build_scaling_inputs,
+    hints_from_spec,
 )
 from sim.decisions.bud_controller.status import (
     CONDITION_READY,
@@ -251,7 +253,7 @@ class BudAIScalerReconciler:
         self.activation = activation
         self.hpa_hook = hpa_hook
         self._state: dict[tuple[str, str], Any] = {}
-        self._hint_registry: list[dict[str, Any]] = []
+        self._hint_book: tuple[ScheduleHint, ...] = ()
         """upstream: one Predictor per AutoScaler, shared by every scaler; hints deduplicated by name."""
 
     # --- helpers ---------------------------------------------------------------------------
@@ -401,16 +403,15 @@ class BudAIScalerReconciler:
         self.hpa_hook(scaler, now)
         return scaler
 
-    def _schedule_hints(self, spec: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
-        """upstream loadScheduleHints: every scaler's hints go into one shared predictor, first name wins."""
+    def _schedule_hints(self, spec: Mapping[str, Any]) -> tuple[ScheduleHint, ...] | None:
+        """upstream loadScheduleHints: every scaler's hints go into one shared predictor book (first
+        name wins, never updated or removed). None: each scaler sees only its own current hints."""
         if not quirk_on(self.quirks, SCHEDULE_HINTS_SHARED_ACROSS_SCALERS):
             return None
-        known = {h.get("name") for h in self._hint_registry}
-        for hint in spec.get("scheduleHints") or []:
-            if hint.get("name") not in known:
-                self._hint_registry.append(dict(hint))
-                known.add(hint.get("name"))
-        return list(self._hint_registry)
+        self._hint_book = add_schedule_hints(
+            self._hint_book, hints_from_spec(list(spec.get("scheduleHints") or []))
+        )
+        return self._hint_book
 
     def _reconcile_custom(self, scaler: dict[str, Any], now: float) -> dict[str, Any]:
         """# upstream: budaiscaler_controller.go reconcileCustomScaler + autoscaler.go Scale"""

@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sim.decisions.bud_controller.pipeline import (
+    active_schedule_hint,
     apply_activation,
     build_scaling_inputs,
     collect_cost_metrics,
-    hint_is_active,
-    parse_go_duration,
-    quantity_to_float,
+    hints_from_spec,
 )
 
 
@@ -130,10 +129,12 @@ def test_no_pods_no_snapshot_upstream_and_activation_only_when_corrected() -> No
 
 def test_gpu_metrics_averaged_over_pods() -> None:
     gm = {
-        ("p1", "gpu_memory_utilization"): 40.0,
-        ("p2", "gpu_memory_utilization"): 80.0,
-        ("p1", "gpu_compute_utilization"): 10.0,
-        ("p2", "gpu_compute_utilization"): 30.0,
+        ("p1", "DCGM_FI_DEV_FB_USED"): 40.0,
+        ("p1", "DCGM_FI_DEV_FB_FREE"): 60.0,
+        ("p2", "DCGM_FI_DEV_FB_USED"): 80.0,
+        ("p2", "DCGM_FI_DEV_FB_FREE"): 20.0,
+        ("p1", "DCGM_FI_DEV_GPU_UTIL"): 10.0,
+        ("p2", "DCGM_FI_DEV_GPU_UTIL"): 30.0,
     }
     x = build_scaling_inputs(
         spec={**SPEC, "gpuConfig": {"enabled": True}},
@@ -170,19 +171,26 @@ def test_cost_metrics_price_table_and_default_instance() -> None:
     assert collect_cost_metrics({"enabled": False}, 2) is None
 
 
-def test_quantity_and_duration_parsing() -> None:
-    assert [quantity_to_float(q) for q in ("10", "2.5", "500m", 3, "1k")] == [10.0, 2.5, 0.5, 3.0, 1000.0]
-    assert parse_go_duration("1h30m") == timedelta(minutes=90)
-    assert parse_go_duration("90s") == timedelta(seconds=90)
-
-
 def test_schedule_hint_window_in_simulated_wall_clock() -> None:
     hour = timedelta(hours=1)
-    assert hint_is_active("0 9 * * *", hour, T0) is True  # fires exactly now
-    assert hint_is_active("0 9 * * *", hour, T0 + timedelta(minutes=59)) is True
-    assert hint_is_active("0 9 * * *", hour, T0 + hour) is False
-    assert hint_is_active("0 9 * * *", hour, T0 - timedelta(seconds=1)) is False
-    assert hint_is_active("not a cron", hour, T0) is False
+
+    def active(at: datetime, cron: str = "0 9 * * *") -> bool:
+        hints = hints_from_spec(
+            [{"name": "h", "cronExpression": cron, "duration": "1h", "targetReplicas": 4}]
+        )
+        return active_schedule_hint(hints, at) is not None
+
+    assert active(T0) is True  # fires exactly now
+    assert active(T0 + timedelta(minutes=59)) is True
+    assert active(T0 + hour) is False
+    assert active(T0 - timedelta(seconds=1)) is False
+    assert active(T0, "not a cron") is False
+    assert (
+        hints_from_spec(
+            [{"name": "bad", "cronExpression": "* * * * *", "duration": "soon", "targetReplicas": 1}]
+        )
+        == ()
+    )
     spec = {
         **SPEC,
         "scheduleHints": [

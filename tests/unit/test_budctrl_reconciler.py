@@ -15,6 +15,7 @@ from sim.controllers.budaiscaler import (
     AlgorithmCall,
     AlgorithmOutcome,
     BudAIScalerReconciler,
+    bud_algorithm,
     start_budaiscaler_controller,
     validate_scaler,
 )
@@ -326,3 +327,25 @@ def test_role_at_zero_wakes_only_when_corrected() -> None:
             r["name"]: r["replicas"] for r in w.api.get("DisaggregatedService", NS, "pipe")["spec"]["roles"]
         }
         assert roles == {"router": expected, "inference": 0}, profile
+
+
+def test_schedule_hint_of_one_scaler_floors_another_only_upstream() -> None:
+    """upstream keeps one predictor for all scalers: a's active hint floors b (which has a hint of its own)."""
+    results = {}
+    for profile in ("upstream", "corrected"):
+        w = World(profile)
+        w.rec.algorithm = bud_algorithm
+        w.deployment("web", 2)
+        w.deployment("api", 2, {"app": "api"})
+        midnight = {"name": "midnight", "cronExpression": "0 0 * * *", "duration": "1h", "targetReplicas": 5}
+        noon = {"name": "noon", "cronExpression": "0 12 * * *", "duration": "1h", "targetReplicas": 7}
+        w.api.create(scaler("a", scheduleHints=[midnight]))
+        w.sim.run(until=1.0)
+        w.api.create(scaler("b", target="api", scheduleHints=[noon]))
+        w.sim.run(until=60.0)
+        results[profile] = (
+            w.api.get("Deployment", NS, "web")["spec"]["replicas"],
+            w.api.get("Deployment", NS, "api")["spec"]["replicas"],
+        )
+    assert results["corrected"] == (5, 2)
+    assert results["upstream"] == (5, 5)

@@ -177,8 +177,7 @@ def proportional(call: AlgorithmCall) -> AlgorithmOutcome:
     return AlgorithmOutcome(desired=desired, reason=f"load {snap.sum:g} / target {TARGET:g}")
 
 
-@pytest.fixture(scope="module")
-def run() -> dict[str, Any]:
+def simulate(algorithm: Any) -> dict[str, Any]:
     sim = Simulation(seed=5)
     api = APIServer(sim, watch_latency=0.3)
     informers = InformerFactory(sim, api)
@@ -201,6 +200,17 @@ def run() -> dict[str, Any]:
     before = {r["name"]: r["replicas"] for r in api.get("DisaggregatedService", NS, DS)["spec"]["roles"]}
     sim.run(until=240.0)
     return {"api": api, "events": events, "before": before, "roles": roles}
+
+
+@pytest.fixture(scope="module")
+def run() -> dict[str, Any]:
+    return simulate(proportional)
+
+
+@pytest.fixture(scope="module", params=["proportional", "budscaler"])
+def any_run(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The same scenario with the fake algorithm and with the real BudScaler port (algorithm=None)."""
+    return simulate(proportional if request.param == "proportional" else None)
 
 
 def test_roles_scale_independently_before_and_after_the_step(run: dict[str, Any]) -> None:
@@ -226,7 +236,8 @@ def test_final_spec_equals_each_scalers_last_decision(run: dict[str, Any]) -> No
         assert [c["status"] for c in status["conditions"] if c["type"] == "Ready"] == ["True"]
 
 
-def test_writes_to_the_shared_ds_conflict_and_are_retried(run: dict[str, Any]) -> None:
+def test_writes_to_the_shared_ds_conflict_and_are_retried(any_run: dict[str, Any]) -> None:
+    run = any_run
     api = run["api"]
     ds_writes = [
         e

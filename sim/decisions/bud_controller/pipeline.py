@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from croniter import croniter
 from pydantic import BaseModel, ConfigDict, Field
+
+from sim.decisions.bud import cost as bud_cost
+from sim.decisions.bud.goparse import parse_duration_seconds, quantity_as_float
+from sim.decisions.bud.schedule import ScheduleHint, is_active
 
 MetricReader = Callable[[str, str], float | None]
 """(pod name, metric name) -> the scraped value, or None when the pod has no sample."""
@@ -27,44 +30,10 @@ SourceCollector = Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]]], "Me
 Lets the load model's per-source-type collector (pod, resource, prometheus, external...) stand in
 for the plain per-pod read."""
 
-GPU_MEMORY_METRIC = "gpu_memory_utilization"
-GPU_COMPUTE_METRIC = "gpu_compute_utilization"
-"""Per-pod GPU utilisation (0-100) the simulated DCGM exporter serves."""
-
-DEFAULT_INSTANCE_TYPE = "g5.xlarge"
-"""# upstream: autoscaler.go collectCostMetrics ("For now, use a default instance type")"""
-DEFAULT_CLOUD_PROVIDER = "aws"
-
-# (on-demand $/h, spot $/h) per instance type, per provider.
-# upstream: pkg/controller/budaiscaler/cost/calculator.go initializePricing (approximate list prices)
-PRICE_TABLE: Mapping[str, Mapping[str, tuple[float, float]]] = {
-    "aws": {
-        "p4d.24xlarge": (32.77, 9.83),
-        "p4de.24xlarge": (40.97, 12.29),
-        "p3.2xlarge": (3.06, 0.92),
-        "p3.8xlarge": (12.24, 3.67),
-        "p3.16xlarge": (24.48, 7.34),
-        "g5.xlarge": (1.02, 0.31),
-        "g5.2xlarge": (1.21, 0.36),
-        "g5.4xlarge": (1.62, 0.49),
-        "g5.12xlarge": (5.67, 1.70),
-        "g4dn.xlarge": (0.526, 0.16),
-        "g4dn.12xlarge": (3.912, 1.17),
-    },
-    "gcp": {
-        "a2-highgpu-1g": (3.67, 1.10),
-        "a2-highgpu-2g": (7.35, 2.20),
-        "a2-highgpu-4g": (14.69, 4.41),
-        "a2-highgpu-8g": (29.39, 8.82),
-        "n1-standard-4-t4": (0.55, 0.17),
-    },
-    "azure": {
-        "Standard_NC6s_v3": (3.06, 0.92),
-        "Standard_NC12s_v3": (6.12, 1.84),
-        "Standard_NC24s_v3": (12.24, 3.67),
-        "Standard_ND96asr_v4": (27.20, 8.16),
-    },
-}
+DCGM_GPU_UTIL = "DCGM_FI_DEV_GPU_UTIL"
+DCGM_FB_USED = "DCGM_FI_DEV_FB_USED"
+DCGM_FB_FREE = "DCGM_FI_DEV_FB_FREE"
+"""Per-pod DCGM series the load model serves (percent busy; framebuffer MiB used / free)."""
 
 
 class MetricSnapshot(BaseModel):
@@ -223,132 +192,88 @@ def collect_metric_snapshots(
 
 
 def collect_gpu_metrics(running: Sequence[Mapping[str, Any]], read: MetricReader) -> GPUMetrics | None:
-    """Average GPU memory and compute utilisation over the pods that report them.
+    """Average GPU compute and memory utilisation over the running pods' GPUs.
 
-    Upstream asks one DCGM exporter for every GPU it sees; the simulation reads each pod's GPU.
-    # upstream: autoscaler.go collectGPUMetrics
+    A GPU counts when it reports DCGM_FI_DEV_GPU_UTIL; its memory utilisation is used / total x 100
+    (0 when the total is unknown). Upstream scrapes one DCGM exporter for every GPU it sees; the
+    simulation reads each pod's GPU.
+    # upstream: autoscaler.go collectGPUMetrics; pkg/gpu/provider.go parseMetrics, calculateAverages
     """
     mem: list[float] = []
     comp: list[float] = []
     for pod in running:
-        m = read(_name(pod), GPU_MEMORY_METRIC)
-        c = read(_name(pod), GPU_COMPUTE_METRIC)
-        if m is None and c is None:
+        util = read(_name(pod), DCGM_GPU_UTIL)
+        if util is None:
             continue
-        mem.append(float(m or 0.0))
-        comp.append(float(c or 0.0))
-    if not mem:
+        used = read(_name(pod), DCGM_FB_USED)
+        free = read(_name(pod), DCGM_FB_FREE)
+        total = (used or 0.0) + (free or 0.0)
+        comp.append(float(util))
+        mem.append(float(used or 0.0) / total * 100.0 if total > 0 else 0.0)
+    if not comp:
         return None
     return GPUMetrics(
         memory_utilization=math.fsum(mem) / len(mem),
         compute_utilization=math.fsum(comp) / len(comp),
-        gpu_count=len(mem),
+        gpu_count=len(comp),
     )
-
-
-_QUANTITY_SUFFIX = {
-    "m": 1e-3,
-    "": 1.0,
-    "k": 1e3,
-    "M": 1e6,
-    "G": 1e9,
-    "Ki": 1024.0,
-    "Mi": 1024.0**2,
-    "Gi": 1024.0**3,
-}
-
-
-def quantity_to_float(q: object) -> float:
-    """resource.Quantity.AsApproximateFloat64 for the forms a budget uses ("10", "2.5", "500m")."""
-    if isinstance(q, int | float) and not isinstance(q, bool):
-        return float(q)
-    s = str(q).strip()
-    for suffix in sorted(_QUANTITY_SUFFIX, key=len, reverse=True):
-        if suffix and s.endswith(suffix):
-            return float(s[: -len(suffix)]) * _QUANTITY_SUFFIX[suffix]
-    return float(s)
-
-
-def hourly_cost(provider: str, instance_type: str, count: int, spot: bool) -> float | None:
-    """# upstream: cost/calculator.go CalculateHourlyCost (None: unknown provider or instance type)"""
-    price = PRICE_TABLE.get(provider, {}).get(instance_type)
-    if price is None:
-        return None
-    return (price[1] if spot else price[0]) * count
 
 
 def collect_cost_metrics(cost_config: Mapping[str, Any] | None, current_replicas: int) -> CostMetrics | None:
-    """# upstream: autoscaler.go collectCostMetrics"""
+    """Upstream's price table, instance type always g5.xlarge, provider "" -> aws, unknown provider
+    -> none; per-replica cost NaN at 0 replicas. Delegates to the algorithm port's cost module.
+
+    # upstream: autoscaler.go collectCostMetrics
+    """
     if not cost_config or not cost_config.get("enabled"):
         return None
-    provider = str(cost_config.get("cloudProvider") or DEFAULT_CLOUD_PROVIDER)
-    cost = hourly_cost(
-        provider, DEFAULT_INSTANCE_TYPE, current_replicas, bool(cost_config.get("preferSpotInstances"))
+    budget = cost_config.get("budgetPerHour")
+    cost = bud_cost.collect_cost_metrics(
+        str(cost_config.get("cloudProvider") or ""),
+        None if budget is None else quantity_as_float(budget),
+        bool(cost_config.get("preferSpotInstances")),
+        current_replicas,
     )
     if cost is None:
         return None
-    budget = cost_config.get("budgetPerHour")
-    per_replica = cost / current_replicas if current_replicas else math.nan
     return CostMetrics(
-        current_cost_per_hour=cost,
-        budget_per_hour=quantity_to_float(budget) if budget is not None else 0.0,
-        per_replica_cost_per_hour=per_replica,
+        current_cost_per_hour=cost.current_cost_per_hour,
+        budget_per_hour=cost.budget_per_hour,
+        per_replica_cost_per_hour=cost.per_replica_cost_per_hour,
     )
 
 
 # --- schedule hints ---------------------------------------------------------------------------
 
 
-def parse_go_duration(text: object) -> timedelta:
-    """metav1.Duration strings such as "1h30m", "90s", "2h"."""
-    s = str(text).strip()
-    units = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3}
-    total = 0.0
-    num = ""
-    i = 0
-    while i < len(s):
-        ch = s[i]
-        if ch.isdigit() or ch == ".":
-            num += ch
-            i += 1
+def hints_from_spec(raw: Sequence[Mapping[str, Any]]) -> tuple[ScheduleHint, ...]:
+    """spec.scheduleHints in wire form -> the algorithm port's ScheduleHint (an unparsable duration
+    could not have been admitted as a metav1.Duration; such a hint is dropped)."""
+    out: list[ScheduleHint] = []
+    for h in raw:
+        duration = parse_duration_seconds(str(h.get("duration", "")))
+        if duration is None:
             continue
-        unit = "ms" if s.startswith("ms", i) else ch
-        if unit not in units or not num:
-            raise ValueError(f"invalid duration {text!r}: expected a Go duration such as '1h30m' or '90s'")
-        total += float(num) * units[unit]
-        num = ""
-        i += len(unit)
-    if num:
-        raise ValueError(f"invalid duration {text!r}: missing unit after {num!r}")
-    return timedelta(seconds=total)
+        out.append(
+            ScheduleHint(
+                name=str(h.get("name", "")),
+                cron_expression=str(h.get("cronExpression", "")),
+                duration_s=duration,
+                target_replicas=int(h.get("targetReplicas", 0)),
+            )
+        )
+    return tuple(out)
 
 
-def hint_is_active(cron_expression: str, duration: timedelta, wall_now: datetime) -> bool:
-    """Active iff the first cron firing after (now - duration) is not after now, and now is before
-    that firing + duration. An unparsable expression is never active.
+def active_schedule_hint(hints: Sequence[ScheduleHint], wall_now: datetime) -> ScheduleHintData | None:
+    """The first active hint in book order, cron evaluated at the simulated wall-clock time.
 
-    # upstream: pkg/controller/budaiscaler/prediction/predictor.go ScheduleHint.IsActive
+    # upstream: prediction/predictor.go GetActiveScheduleHint, ScheduleHint.IsActive
     """
-    try:
-        it = croniter(cron_expression, wall_now - duration)
-    except (ValueError, KeyError):
-        return False
-    nxt = it.get_next(datetime)
-    active: bool = nxt <= wall_now < nxt + duration
-    return active
-
-
-def active_schedule_hint(hints: Sequence[Mapping[str, Any]], wall_now: datetime) -> ScheduleHintData | None:
-    """The first active hint in list order. # upstream: predictor.go GetActiveScheduleHint"""
     for hint in hints:
-        try:
-            duration = parse_go_duration(hint.get("duration", "0s"))
-        except ValueError:
-            continue
-        if hint_is_active(str(hint.get("cronExpression", "")), duration, wall_now):
-            name = str(hint.get("name", ""))
+        if is_active(hint, wall_now):
             return ScheduleHintData(
-                name=name, target_replicas=int(hint.get("targetReplicas", 0)), reason=f"schedule hint: {name}"
+                name=hint.name, target_replicas=hint.target_replicas, reason=f"schedule hint: {hint.name}"
             )
     return None
 
@@ -363,7 +288,7 @@ def build_scaling_inputs(
     pods: Sequence[Mapping[str, Any]],
     read: MetricReader,
     wall_now: datetime,
-    schedule_hints: Sequence[Mapping[str, Any]] | None = None,
+    schedule_hints: Sequence[ScheduleHint] | None = None,
     no_scale_from_zero: bool,
     activation_queue: float | None = None,
     collect: SourceCollector | None = None,
@@ -388,8 +313,8 @@ def build_scaling_inputs(
     gpu = collect_gpu_metrics(running, read) if gpu_cfg.get("enabled") else None
     cost = collect_cost_metrics(spec.get("costConfig"), current_replicas)
 
-    own_hints = list(spec.get("scheduleHints") or [])
-    hints = own_hints if schedule_hints is None else list(schedule_hints)
+    own_hints = hints_from_spec(list(spec.get("scheduleHints") or []))
+    hints = own_hints if schedule_hints is None else tuple(schedule_hints)
     pred_cfg = spec.get("predictionConfig") or {}
     hint: ScheduleHintData | None = None
     if pred_cfg.get("enabled"):
