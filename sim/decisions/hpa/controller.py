@@ -188,6 +188,14 @@ class _Proposal:
     status: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class _MetricsFailed:
+    """computeReplicasForMetrics returned -1 and an error: no scaling this sync."""
+
+    error: str
+    statuses: list[dict[str, Any]]
+
+
 class _MetricFailure(Exception):
     def __init__(self, reason: Reason, error: str, wrapped: str | None = None) -> None:
         super().__init__(wrapped or error)
@@ -292,18 +300,19 @@ def reconcile(
         desired = min_replicas
     else:
         outcome = _compute_replicas_for_metrics(hpa, scale, pods, metrics, config, work)
-        if isinstance(outcome, str):
+        if isinstance(outcome, _MetricsFailed):
+            # upstream (newer): setCurrentReplicasAndMetricsInStatus keeps the metric statuses computed
             status = _status(
                 old_status,
                 current,
                 int(old_status.get("desiredReplicas", 0)),
-                None,
+                outcome.statuses,
                 work.conditions,
                 now,
                 format_time,
                 rescale=False,
             )
-            work.warn(Reason.FAILED_COMPUTE_METRICS_REPLICAS, outcome)
+            work.warn(Reason.FAILED_COMPUTE_METRICS_REPLICAS, outcome.error)
             ref = spec.get("scaleTargetRef") or {}
             reference = f"{ref.get('kind', '')}/{(hpa.get('metadata') or {}).get('namespace', '')}/{ref.get('name', '')}"
             return ReconcileDecision(
@@ -313,7 +322,7 @@ def reconcile(
                 status=status,
                 state=state,
                 events=tuple(work.events),
-                error=f"failed to compute desired number of replicas based on listed metrics for {reference}: {outcome}",
+                error=f"failed to compute desired number of replicas based on listed metrics for {reference}: {outcome.error}",
                 previous_status=old_status,
             )
         metric_desired, metric_name, metric_statuses = outcome
@@ -428,7 +437,7 @@ def _compute_replicas_for_metrics(
     metrics: MetricsSource,
     config: ControllerConfig,
     work: _Work,
-) -> tuple[int, str, list[dict[str, Any]]] | str:
+) -> tuple[int, str, list[dict[str, Any]]] | _MetricsFailed:
     """Max proposal over the metric specs, or the error text when the HPA must not scale."""
     # upstream: pkg/controller/podautoscaler/horizontal.go computeReplicasForMetrics
     if not scale.selector:
@@ -439,7 +448,7 @@ def _compute_replicas_for_metrics(
             Reason.INVALID_SELECTOR,
             "the HPA target's scale is missing a selector",
         )
-        return "selector is required"
+        return _MetricsFailed("selector is required", [])
     specs = list((hpa.get("spec") or {}).get("metrics") or [])
     tolerances = tolerances_for(hpa, config)
     namespace = str((hpa.get("metadata") or {}).get("namespace", ""))
@@ -471,9 +480,14 @@ def _compute_replicas_for_metrics(
                 first.reason,
                 f"the HPA was unable to compute the replica count: {first.error}",
             )
-            return f"invalid metrics ({invalid} invalid out of {len(specs)}), first error is: {first.wrapped}"
+            return _MetricsFailed(
+                f"invalid metrics ({invalid} invalid out of {len(specs)}), first error is: {first.wrapped}",
+                statuses,
+            )
         # no metric specs at all: Go sets a zero-valued condition; we report it plainly
-        return f"invalid metrics ({invalid} invalid out of {len(specs)}), first error is: <nil>"
+        return _MetricsFailed(
+            f"invalid metrics ({invalid} invalid out of {len(specs)}), first error is: <nil>", statuses
+        )
     work.set_condition(
         ConditionType.SCALING_ACTIVE,
         "True",
