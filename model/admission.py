@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from model.base import KubeModel
 from model.errors import FieldIssue, ValidationFailed
 from model.goparse import parse_duration, parse_float, parse_int
+from model.meta import selector_matches
 from model.quantity import QuantityError, parse_quantity
 from model.registry import KINDS, model_for, supported_kinds
 from model.yamlio import join_path
@@ -271,7 +272,13 @@ def _metadata_issues(meta: object, kind: str) -> list[FieldIssue]:
     return issues
 
 
+_GOOD_LABELS: set[tuple[str, str]] = set()
+"""Label pairs already found valid: the same few labels recur on every Pod of a Deployment (hot path)."""
+
+
 def _label_issues(key: object, value: object) -> list[FieldIssue]:
+    if (key, value) in _GOOD_LABELS:
+        return []
     path = join_path(["metadata", "labels", str(key)])
     out: list[FieldIssue] = []
     if isinstance(key, str):
@@ -296,6 +303,8 @@ def _label_issues(key: object, value: object) -> list[FieldIssue]:
                 value=value,
             )
         )
+    if not out and isinstance(key, str) and isinstance(value, str) and len(_GOOD_LABELS) < 100_000:
+        _GOOD_LABELS.add((key, value))
     return out
 
 
@@ -510,8 +519,6 @@ def _bas_rules(obj: Mapping[str, Any]) -> list[FieldIssue]:
 
 def _deployment_rules(obj: Mapping[str, Any]) -> list[FieldIssue]:
     """apps/v1 validation: the selector must be non-empty and match the template's labels."""
-    from model.meta import selector_matches
-
     spec = obj["spec"]
     selector = spec["selector"]
     if not selector.get("matchLabels") and not selector.get("matchExpressions"):
