@@ -14,6 +14,7 @@ re-reads the caches and decides again.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from model.quirks import Profile, Quirk, QuirkSet
-from sim.apiserver.errors import ApiError, Conflict
+from sim.apiserver.errors import ApiError, Conflict, NotFound
 from sim.clock import Simulation
 from sim.decisions.bud.schedule import ScheduleHint, add_schedule_hints
 from sim.decisions.bud_controller.conflicts import DS_KIND, ScalerRef, check_conflict
@@ -40,6 +41,7 @@ from sim.decisions.bud_controller.status import (
     update_condition,
 )
 from sim.decisions.bud_controller.workload import ScaleView, TargetError, resolve_scale, scaled_object
+from sim.decisions.hpa import build as hpa_build
 from sim.runtime import Controller, InformerEvent, Request, Result, generation_changed
 
 FINALIZER = "scaler.bud.studio/finalizer"
@@ -365,8 +367,19 @@ class BudAIScalerReconciler:
         return Result(requeue_after=REQUEUE_AFTER)
 
     def _handle_deletion(self, scaler: dict[str, Any], now: float) -> Result:
-        """# upstream: budaiscaler_controller.go handleDeletion (HPA cleanup is the HPA hook's job)"""
+        """# upstream: budaiscaler_controller.go handleDeletion"""
         meta = scaler["metadata"]
+        if (scaler.get("spec") or {}).get("scalingStrategy") == Strategy.HPA and self.hpa_hook is None:
+            hpa_name = hpa_build.hpa_name(str(meta.get("name", "")))
+            if (
+                self._cache_get("HorizontalPodAutoscaler", str(meta.get("namespace", "")), hpa_name)
+                is not None
+            ):
+                with contextlib.suppress(NotFound):
+                    self.api.delete(
+                        "HorizontalPodAutoscaler", meta.get("namespace", ""), hpa_name, actor=self.name
+                    )
+                self._emit(now, "hpa-deleted", scaler, hpa=hpa_name)
         finalizers = list(meta.get("finalizers") or [])
         if FINALIZER in finalizers:
             meta["finalizers"] = [f for f in finalizers if f != FINALIZER]
@@ -396,12 +409,38 @@ class BudAIScalerReconciler:
         return verdict if verdict.conflicted else None
 
     def _reconcile_hpa(self, scaler: dict[str, Any], now: float) -> dict[str, Any]:
-        """HPA strategy: the HPA helper's controller owns it (sim/controllers/hpa.py)."""
-        if self.hpa_hook is None:
-            self._emit(now, "hpa-delegated", scaler, message="HPA strategy handled by sim/controllers/hpa.py")
+        """Create or update the `<name>-hpa` HorizontalPodAutoscaler, then copy its scale back.
+
+        The native HPA controller (sim/controllers/hpa.py) does the scaling. A `hpa_hook` replaces
+        this whole step when given.
+        # upstream: budaiscaler_controller.go reconcileHPA, updateStatusFromHPA
+        """
+        if self.hpa_hook is not None:
+            self.hpa_hook(scaler, now)
             return scaler
-        self.hpa_hook(scaler, now)
-        return scaler
+        drops_role = Quirk.HPA_TARGETS_DS_DROPS_ROLE in self.quirks
+        try:
+            desired = hpa_build.build_hpa(scaler, drops_role)
+        except hpa_build.BuildError as err:
+            raise ReconcileFailed(f"failed to build HPA: {err}") from err
+        hpa_meta = desired["metadata"]
+        existing = self._cache_get("HorizontalPodAutoscaler", hpa_meta["namespace"], hpa_meta["name"])
+        try:
+            if existing is None:
+                self.api.create(desired, actor=self.name)
+                self._emit(now, "hpa-created", scaler, hpa=hpa_meta["name"])
+            else:
+                updated = hpa_build.update_hpa_spec(existing, scaler, drops_role)
+                if updated != existing:
+                    self.api.update(updated, actor=self.name)
+        except ApiError as err:
+            verb = "create" if existing is None else "update"
+            raise ReconcileFailed(f"failed to {verb} HPA: {err}") from err
+        hpa = self._cache_get("HorizontalPodAutoscaler", hpa_meta["namespace"], hpa_meta["name"])
+        if hpa is None:
+            return scaler  # upstream: Get fails -> status left as is
+        new_status = hpa_build.scaler_status_from_hpa(scaler.get("status") or {}, hpa.get("status") or {})
+        return self._write_status(scaler, new_status)
 
     def _schedule_hints(self, spec: Mapping[str, Any]) -> tuple[ScheduleHint, ...] | None:
         """upstream loadScheduleHints: every scaler's hints go into one shared predictor book (first

@@ -295,18 +295,43 @@ def test_deletion_removes_the_finalizer() -> None:
     assert w.kinds("s")[-1] == "finalizer-removed"
 
 
-def test_hpa_strategy_is_delegated() -> None:
+def test_hpa_strategy_builds_the_hpa_and_deletion_removes_it() -> None:
     w = World()
     w.deployment()
-    w.api.create(scaler("h", scalingStrategy="HPA"))
+    cpu = [{"metricSourceType": "resource", "targetMetric": "cpu", "targetValue": "50"}]
+    w.api.create(scaler("h", scalingStrategy="HPA", metricsSources=cpu))
     w.api.create(scaler("x", target="other", scalingStrategy="Magic"))
+    # A pod-type source is not supported by HPA: upstream's BuildHPA fails.
+    w.api.create(scaler("p", target="third", scalingStrategy="HPA"))
     w.sim.run(until=3.0)
-    assert "hpa-delegated" in w.kinds("h")
+    assert w.ready("p") == {
+        "status": "False",
+        "reason": "ReconciliationFailed",
+        "message": "failed to build HPA: failed to build metrics: no valid metrics could be converted to HPA format",
+    }
+    hpa = w.api.get("HorizontalPodAutoscaler", NS, "h-hpa")
+    assert (hpa["spec"]["scaleTargetRef"], hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (
+        {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+        1,
+        10,
+    )
+    assert hpa["metadata"]["ownerReferences"][0]["name"] == "h"
+    assert w.kinds("h")[:2] == ["finalizer-added", "hpa-created"]
+    assert w.ready("h") == {
+        "status": "True",
+        "reason": "ScalerReady",
+        "message": "BudAIScaler is ready and operating",
+    }
     assert w.ready("x") == {
         "status": "False",
         "reason": "ReconciliationFailed",
         "message": "unknown scaling strategy: Magic",
     }
+    w.api.delete("BudAIScaler", NS, "h")
+    w.sim.run(until=4.0)
+    assert w.api.peek("HorizontalPodAutoscaler", NS, "h-hpa") is None
+    assert w.api.peek("BudAIScaler", NS, "h") is None
+    assert w.kinds("h")[-2:] == ["hpa-deleted", "finalizer-removed"]
 
 
 def test_role_at_zero_wakes_only_when_corrected() -> None:
