@@ -194,9 +194,15 @@ class RoleStage:
         self.ready: list[PodServer] = []
         self.buffer: deque[Request] = deque()
         self._rr = 0
+        self.ready_area = 0.0
+        """Integral of the number of Ready pods over time (pod-seconds of capacity offered)."""
+        self._ready_t: float | None = None
 
     # -- endpoints
     def set_ready(self, pods: Sequence[str], now: float) -> None:
+        if self._ready_t is not None:
+            self.ready_area += len(self.ready) * (now - self._ready_t)
+        self._ready_t = now
         ready = []
         for name in pods:
             srv = self.servers.get(name)
@@ -294,16 +300,25 @@ class RoleStage:
             return float(srv.max_seqs), False
         return float(getattr(srv, "concurrency", 1)), False
 
-    def utilization(self, now: float, duration: float) -> float:
-        """Mean fraction of the role's service capacity in use over [0, now] (pods that ever existed)."""
-        if not self.servers or duration <= 0:
+    def ready_pod_seconds(self, now: float) -> float:
+        if self._ready_t is None:
             return 0.0
-        total = 0.0
+        return self.ready_area + len(self.ready) * (now - self._ready_t)
+
+    def utilization(self, now: float) -> float:
+        """Busy service capacity / offered capacity (Ready pod-seconds x units per pod) so far.
+
+        Pods draining after leaving the ready set still count their busy time, so under scale-down
+        this may slightly exceed what the ready pods alone did."""
+        offered = self.ready_pod_seconds(now)
+        if not self.servers or offered <= 0:
+            return 0.0
+        used = 0.0
         for srv in self.servers.values():
             units, active = self.capacity_units(srv)
             busy, act = srv.areas(now)
-            total += (act if active else busy / units) / duration
-        return total / len(self.servers)
+            used += act if active else busy / units
+        return used / offered
 
 
 def kv_transfer_params(overrides: Mapping[str, Any] | KVTransferParams | None) -> KVTransferParams:

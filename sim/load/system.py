@@ -342,7 +342,7 @@ class LoadSystem:
                 mean_wait=ra.sum_wait / ra.left if ra.left else 0.0,
                 mean_sojourn=ra.sum_sojourn / ra.left if ra.left else 0.0,
                 mean_service=ra.sum_service / ra.left if ra.left else 0.0,
-                utilization=stage.utilization(now, duration),
+                utilization=stage.utilization(now),
                 wait_p50=ra.wait.percentile(50),
                 wait_p99=ra.wait.percentile(99),
                 sojourn_p50=ra.sojourn.percentile(50),
