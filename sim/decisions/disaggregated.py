@@ -325,6 +325,24 @@ def _labels_cover(observed: Mapping[str, Any], wanted: Mapping[str, str]) -> boo
     return all(labels.get(k) == v for k, v in wanted.items())
 
 
+def semantic_derivative(desired: Any, observed: Any) -> bool:
+    """True when `observed` equals `desired` except for fields `desired` leaves unset (server
+    defaults such as restartPolicy, dnsPolicy, strategy). Without this every reconcile would
+    "fix" the API server's defaulting and bump the Deployment's generation.
+    upstream: k8s.io/apimachinery pkg/api/equality Semantic.DeepDerivative"""
+    if isinstance(desired, Mapping):
+        if not isinstance(observed, Mapping):
+            return False
+        return all(semantic_derivative(v, observed.get(k)) for k, v in desired.items())
+    if isinstance(desired, list):
+        return (
+            isinstance(observed, list)
+            and len(desired) == len(observed)
+            and all(semantic_derivative(d, o) for d, o in zip(desired, observed))
+        )
+    return bool(desired == observed)
+
+
 def deployment_update(observed: Mapping[str, Any], desired: Mapping[str, Any]) -> Obj | None:
     """The object to PUT when `observed` drifted from `desired` in a field the controller owns
     (replicas, pod template, labels), else None. Keeps observed metadata (resourceVersion, so a
@@ -334,7 +352,7 @@ def deployment_update(observed: Mapping[str, Any], desired: Mapping[str, Any]) -
     want_labels = desired["metadata"]["labels"]
     if (
         obs_spec.get("replicas") == want_spec["replicas"]
-        and obs_spec.get("template") == want_spec["template"]
+        and semantic_derivative(want_spec["template"], obs_spec.get("template"))
         and _labels_cover(observed, want_labels)
     ):
         return None
@@ -362,7 +380,7 @@ def service_update(observed: Mapping[str, Any], desired: Mapping[str, Any]) -> O
     obs_spec = observed.get("spec", {})
     want_spec = desired["spec"]
     if (
-        obs_spec.get("ports") == want_spec["ports"]
+        semantic_derivative(want_spec["ports"], obs_spec.get("ports"))
         and obs_spec.get("selector") == want_spec["selector"]
         and _labels_cover(observed, desired["metadata"]["labels"])
     ):
@@ -400,9 +418,9 @@ def _condition(
         if cond.get("type") == ctype and cond.get("status") == status:
             last = str(cond.get("lastTransitionTime", timestamp))
     cond_out: dict[str, Any] = {
-        "type": ctype,
+        "type": str(ctype),
         "status": status,
-        "reason": reason,
+        "reason": str(reason),
         "message": message,
         "lastTransitionTime": last,
     }

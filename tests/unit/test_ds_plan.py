@@ -293,3 +293,15 @@ def test_status_is_stable_when_nothing_changed() -> None:
     )
     assert again.status_changed is False
     assert again.actions == ()
+
+
+def test_server_defaults_are_not_drift() -> None:
+    ds = _ds(EMBEDDING)
+    deps = [_running(ds, r) for r in EMBEDDING]
+    for d in deps:
+        d["spec"]["template"]["spec"].update(restartPolicy="Always", dnsPolicy="ClusterFirst")
+        d["spec"]["strategy"] = {"type": "RollingUpdate"}
+    svcs = [desired_service(ds, r) for r in EMBEDDING]
+    svcs[0]["spec"]["clusterIP"] = "10.96.0.12"
+    svcs[0]["spec"]["sessionAffinity"] = "None"
+    assert _verbs(_plan(ds, deps, svcs, upstream=False)) == []
