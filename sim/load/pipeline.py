@@ -48,6 +48,12 @@ class Balancing(StrEnum):
     ROUND_ROBIN = "roundRobin"
     LEAST_LOADED = "leastLoaded"
 
+    @classmethod
+    def _missing_(cls, value: object) -> Balancing | None:
+        # the scenario file spells them kebab-case ("round-robin", "least-loaded")
+        key = str(value).replace("-", "").replace("_", "").lower()
+        return next((m for m in cls if m.value.lower() == key), None)
+
 
 @dataclass(frozen=True)
 class RoleStep:

@@ -180,3 +180,13 @@ def test_informer_endpoints_over_the_fake_api_server() -> None:
     sim.run(until=10.0)
     assert list(ep.ready_pods("decode")) == ["decode-a"]
     assert changes == [(5.0, "decode")]
+
+
+def test_balancing_accepts_scenario_spellings() -> None:
+    from sim.load import Balancing
+
+    assert Balancing("round-robin") is Balancing.ROUND_ROBIN
+    assert Balancing("least-loaded") is Balancing.LEAST_LOADED
+    assert Balancing("leastLoaded") is Balancing.LEAST_LOADED
+    with pytest.raises(ValueError):
+        Balancing("random")
