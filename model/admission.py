@@ -517,10 +517,26 @@ def _bas_rules(obj: Mapping[str, Any]) -> list[FieldIssue]:
     return issues
 
 
+def selector_issues(selector: Mapping[str, Any], path: str) -> list[FieldIssue]:
+    """metav1 LabelSelector validation: In/NotIn need values, Exists/DoesNotExist must have none."""
+    issues: list[FieldIssue] = []
+    for i, req in enumerate(selector.get("matchExpressions") or []):
+        op, values = req.get("operator"), req.get("values") or []
+        where = f"{path}.matchExpressions[{i}].values"
+        if op in ("In", "NotIn") and not values:
+            issues.append(FieldIssue(where, f"Required value: must be specified when `operator` is '{op}'"))
+        elif op in ("Exists", "DoesNotExist") and values:
+            issues.append(FieldIssue(where, f"Forbidden: may not be specified when `operator` is '{op}'"))
+    return issues
+
+
 def _deployment_rules(obj: Mapping[str, Any]) -> list[FieldIssue]:
     """apps/v1 validation: the selector must be non-empty and match the template's labels."""
     spec = obj["spec"]
     selector = spec["selector"]
+    issues = selector_issues(selector, "spec.selector")
+    if issues:
+        return issues
     if not selector.get("matchLabels") and not selector.get("matchExpressions"):
         return [FieldIssue("spec.selector", "Invalid value: {}: empty selector is invalid for deployment")]
     labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}

@@ -361,11 +361,11 @@ class _Builder:
                 return None
             return self.loader.construct_object(node, deep=True)
         if self.check_aliases:
-            key = id(node)
-            if key in self.memo:
+            node_id = id(node)
+            if node_id in self.memo:
                 # shared by an alias: count its size again (bounded), reuse the built object
                 self._count(node, depth)
-                return self.memo[key]
+                return self.memo[node_id]
         if cls is yaml.MappingNode:
             if tag != _MAP_TAG:
                 return self.loader.construct_object(node, deep=True)
@@ -376,6 +376,9 @@ class _Builder:
                 if key_node.tag == _MERGE_TAG:
                     return self._fallback(node)
                 key = self.build(key_node, depth + 1)
+                if not isinstance(key, str):
+                    # sigs.k8s.io/yaml turns every key into a JSON string (true -> "true", 1 -> "1")
+                    key = _key_text(key)
                 if key in out:
                     raise YAMLInputError(
                         f'duplicate key "{key}"',
@@ -423,6 +426,16 @@ class _Builder:
         """Merge keys (`<<: *base`): let PyYAML build the mapping, after the size check."""
         self._count(node, 1)
         return self.loader.construct_object(node, deep=True)
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    if isinstance(key, list | dict):
+        raise ValueError(f"a mapping key must be a scalar, not a {type(key).__name__}")
+    return str(key)
 
 
 def dump_documents(objs: Iterable[Mapping[str, Any]]) -> str:

@@ -48,8 +48,9 @@ def validate(paths: tuple[str, ...], output: str, strict: bool) -> None:
         click.echo(json.dumps(report.to_json(), indent=2, sort_keys=False, ensure_ascii=False))
     else:
         _print_text(report)
-        if not report.objects and not report.file_errors:
-            click.echo("no Kubernetes objects found", err=True)
+    if not report.objects and not report.file_errors:
+        click.echo(f"no Kubernetes objects found in: {', '.join(paths)}", err=True)
+        sys.exit(2)
     if strict and output == "text" and report.warning_count and not report.error_count:
         n = report.warning_count
         click.echo(f"\n--strict: {n} warning{'s' if n != 1 else ''} treated as error{'s' if n != 1 else ''}")

@@ -192,3 +192,25 @@ def test_field_issue_format() -> None:
     assert issue.format("ds.yaml") == "ds.yaml:19: spec.roles[2].dependsOn[0]: Not found"
     assert issue.format() == "line 19: spec.roles[2].dependsOn[0]: Not found"
     assert FieldIssue("kind", "Required value").format("a.yaml") == "a.yaml: kind: Required value"
+
+
+def test_deployment_selector_requirements() -> None:
+    dep: dict[str, Any] = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "w"},
+        "spec": {
+            "selector": {"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]},
+            "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c"}]}},
+        },
+    }
+    assert errors(dep) == [
+        (
+            "spec.selector.matchExpressions[0].values",
+            "Forbidden: may not be specified when `operator` is 'Exists'",
+        )
+    ]
+    dep["spec"]["selector"] = {"matchLabels": {"a": "b"}}
+    assert errors(dep) == []
+    dep["spec"]["selector"] = {}
+    assert errors(dep) == [("spec.selector", "Invalid value: {}: empty selector is invalid for deployment")]

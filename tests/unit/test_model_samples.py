@@ -113,3 +113,10 @@ def test_missing_file_is_a_clear_error() -> None:
     result = CliRunner().invoke(validate, ["does-not-exist.yaml"])
     assert result.exit_code == 2
     assert result.output.splitlines()[-1] == "does-not-exist.yaml: no such file"
+
+
+def test_no_objects_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("not yaml")
+    result = CliRunner().invoke(validate, [str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no Kubernetes objects found in:" in result.output

@@ -159,3 +159,10 @@ def test_dump_round_trip_keeps_strings_that_look_like_other_types() -> None:
     text = dump_documents(objs)
     assert text.startswith("---\napiVersion: v1\n")
     assert [d.data for d in load_documents_from_string(text)] == objs
+
+
+def test_non_string_keys_become_strings_like_kubernetes() -> None:
+    (doc,) = load_documents_from_string("a: {1: x, true: y, null: z}\n")
+    assert doc.data == {"a": {"1": "x", "true": "y", "null": "z"}}
+    with pytest.raises(YAMLInputError, match='duplicate key "true"'):
+        load_documents_from_string("a: {true: y, on: z}\n")
