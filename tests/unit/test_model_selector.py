@@ -25,7 +25,10 @@ LABELS = {"app": "web", "tier": "front"}
         ({"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]}, True),
         ({"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]}, False),
         (
-            {"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "tier", "operator": "In", "values": ["x"]}]},
+            {
+                "matchLabels": {"app": "web"},
+                "matchExpressions": [{"key": "tier", "operator": "In", "values": ["x"]}],
+            },
             False,
         ),
     ],
