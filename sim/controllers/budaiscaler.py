@@ -22,9 +22,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from model.quirks import Profile, Quirk, QuirkSet
-from sim.apiserver.errors import ApiError, Conflict, NotFound
+from sim.apiserver.errors import ApiError, NotFound
 from sim.clock import Simulation
 from sim.decisions.bud.schedule import ScheduleHint, add_schedule_hints
+from sim.decisions.bud.types import Strategy
 from sim.decisions.bud_controller.conflicts import DS_KIND, ScalerRef, check_conflict
 from sim.decisions.bud_controller.pipeline import (
     MetricSnapshot,
@@ -65,12 +66,6 @@ def quirk_on(quirks: QuirkSet, name: str) -> bool:
     if name in {q.value for q in Quirk}:
         return Quirk(name) in quirks
     return quirks.as_dict().get(name, quirks.profile is Profile.UPSTREAM)
-
-
-class Strategy:
-    HPA = "HPA"
-    KPA = "KPA"
-    BUD_SCALER = "BudScaler"
 
 
 class MetricsProvider(Protocol):
@@ -508,15 +503,19 @@ class BudAIScalerReconciler:
             "details": dict(outcome.details),
         }
         scaled = False
+        write = "none"
         if desired != view.spec_replicas:
             try:
-                scaled = self._set_scale(view, desired)
-            except Conflict as err:
+                write = "ok" if self._set_scale(view, desired) else "noop"
+            except ApiError as err:
                 # The decision is not lost: the retry re-reads the caches and decides again.
-                self._emit(now, "decision", scaler, **decision, scaled=False, write="Conflict")
+                self._emit(now, "decision", scaler, **decision, scaled=False, write=err.reason.value)
                 raise ReconcileFailed(f"scaling failed: failed to set scale: {err}") from err
+            scaled = (
+                True  # upstream: Scaled = true once SetScale returns nil (even if it found nothing to do)
+            )
         self._state[key] = outcome.state
-        self._emit(now, "decision", scaler, **decision, scaled=scaled, write="ok" if scaled else "none")
+        self._emit(now, "decision", scaler, **decision, scaled=scaled, write=write)
 
         new_status = record_scale_result(
             status,
