@@ -85,6 +85,18 @@ def _field_ok(expr: str, lo: int, hi: int, names: tuple[str, ...]) -> bool:
     return True
 
 
+def _normalise_field(expr: str, hi: int) -> str:
+    """robfig spellings croniter reads differently: "?" is "*", and "N/S" means "N-max/S"."""
+    parts = []
+    for part in expr.split(","):
+        part = part.replace("?", "*")
+        range_and_step = part.split("/")
+        if len(range_and_step) == 2 and "-" not in range_and_step[0] and range_and_step[0] != "*":
+            part = f"{range_and_step[0]}-{hi}/{range_and_step[1]}"
+        parts.append(part)
+    return ",".join(parts)
+
+
 def parse_cron(expression: str) -> str | None:
     """The expression normalised for croniter, or None where robfig's standard parser errors."""
     fields = expression.split()
@@ -93,13 +105,20 @@ def parse_cron(expression: str) -> str | None:
     for f, (lo, hi, names) in zip(fields, _FIELDS):
         if not _field_ok(f, lo, hi, names):
             return None
-    return " ".join(f.replace("?", "*") for f in fields)
+    return " ".join(_normalise_field(f, hi) for f, (_, hi, _) in zip(fields, _FIELDS))
+
+
+def _day_or(expression: str) -> bool:
+    """robfig matches day-of-month OR day-of-week only when neither field starts with "*" or "?"
+    (its star bit, which "*/2" also sets); otherwise both must match. croniter's `day_or` flag."""
+    fields = expression.split()
+    return not (fields[2].startswith(("*", "?")) or fields[4].startswith(("*", "?")))
 
 
 def _next_after(expression: str, t: datetime) -> datetime:
     """robfig Schedule.Next: the first firing strictly after t, at whole-second granularity."""
     start = t.replace(microsecond=0)
-    nxt = croniter(expression, start).get_next(datetime)
+    nxt = croniter(expression, start, day_or=_day_or(expression)).get_next(datetime)
     assert isinstance(nxt, datetime)
     return nxt
 
