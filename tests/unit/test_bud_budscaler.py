@@ -204,3 +204,14 @@ def test_state_is_carried_and_pruned() -> None:
     later = compute_recommendation(ctx, req(40.0, current=6), now=200.0, quirks=CORR, state=second.state)
     assert [(e.t, e.change) for e in later.state.scale_events] == [(200.0, 2)]
     assert [r.t for r in later.state.recommendations] == [200.0]
+
+
+def test_go_float_corner_cases_are_reproduced() -> None:
+    # "NaN" is a valid Go float: a NaN scale-up rate makes the cap int32(NaN) = MinInt32, then the floor 1
+    nan_rate = CTX.with_overrides(max_scale_up_rate=float("nan"))
+    assert decide(nan_rate, req(20.0)) == (1, Reason.METRIC)
+    # a NaN target passes `target <= 0` in Go and scales down at the maximum rate
+    nan_target = CTX.with_overrides(
+        metric_sources=(MetricSourceSpec("rps", "NaN"),), scale_down_cooldown_s=0.0
+    )
+    assert decide(nan_target, req(20.0, current=8)) == (4, Reason.METRIC)

@@ -80,11 +80,13 @@ def calculate_desired_for_metric(
     )
     low = lowest_replicas(ctx, quirks)
     if desired > current_replicas:
-        max_up = ctx.max_scale_up_rate if ctx.max_scale_up_rate > 0 else DEFAULT_MAX_SCALE_UP_RATE
+        max_up = (
+            DEFAULT_MAX_SCALE_UP_RATE if ctx.max_scale_up_rate <= 0 else ctx.max_scale_up_rate
+        )  # NaN kept, as Go
         cap = _ceil32(float(current_replicas) * max_up)
         desired = min(desired, cap)
     elif desired < current_replicas:
-        max_down = ctx.max_scale_down_rate if ctx.max_scale_down_rate > 0 else DEFAULT_MAX_SCALE_DOWN_RATE
+        max_down = DEFAULT_MAX_SCALE_DOWN_RATE if ctx.max_scale_down_rate <= 0 else ctx.max_scale_down_rate
         floor = _floor32(float(current_replicas) * max_down)
         floor = max(floor, low)
         desired = max(desired, floor)

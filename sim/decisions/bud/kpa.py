@@ -90,13 +90,15 @@ def calculate_desired_replicas(
     raw = float(replicas) * ratio
     desired = go_int32(math.ceil(raw)) if math.isfinite(raw) else go_int32(raw)
     if desired > current_replicas:
-        max_up = ctx.max_scale_up_rate if ctx.max_scale_up_rate > 0 else DEFAULT_MAX_SCALE_UP_RATE
+        max_up = (
+            DEFAULT_MAX_SCALE_UP_RATE if ctx.max_scale_up_rate <= 0 else ctx.max_scale_up_rate
+        )  # NaN kept, as Go
         cap_f = float(current_replicas) * max_up
         cap = go_int32(math.ceil(cap_f)) if math.isfinite(cap_f) else go_int32(cap_f)
         if desired > cap and not in_panic:
             desired = cap
     elif desired < current_replicas:
-        max_down = ctx.max_scale_down_rate if ctx.max_scale_down_rate > 0 else DEFAULT_MAX_SCALE_DOWN_RATE
+        max_down = DEFAULT_MAX_SCALE_DOWN_RATE if ctx.max_scale_down_rate <= 0 else ctx.max_scale_down_rate
         floor_f = float(current_replicas) * max_down
         floor = go_int32(math.floor(floor_f)) if math.isfinite(floor_f) else go_int32(floor_f)
         desired = max(desired, floor)
