@@ -364,7 +364,7 @@ class BudAIScalerReconciler:
     def _handle_deletion(self, scaler: dict[str, Any], now: float) -> Result:
         """# upstream: budaiscaler_controller.go handleDeletion"""
         meta = scaler["metadata"]
-        if (scaler.get("spec") or {}).get("scalingStrategy") == Strategy.HPA and self.hpa_hook is None:
+        if (scaler.get("spec") or {}).get("scalingStrategy") == Strategy.HPA:
             hpa_name = hpa_build.hpa_name(str(meta.get("name", "")))
             if (
                 self._cache_get("HorizontalPodAutoscaler", str(meta.get("namespace", "")), hpa_name)
@@ -411,8 +411,12 @@ class BudAIScalerReconciler:
         # upstream: budaiscaler_controller.go reconcileHPA, updateStatusFromHPA
         """
         if self.hpa_hook is not None:
+            # The hook copies the HPA's status into the dict it is given; write what it changed.
+            before = copy.deepcopy(scaler.get("status") or {})
             self.hpa_hook(scaler, now)
-            return scaler
+            after = copy.deepcopy(scaler.get("status") or {})
+            scaler["status"] = before
+            return self._write_status(scaler, after)
         drops_role = Quirk.HPA_TARGETS_DS_DROPS_ROLE in self.quirks
         try:
             desired = hpa_build.build_hpa(scaler, drops_role)

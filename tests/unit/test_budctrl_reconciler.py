@@ -66,7 +66,13 @@ def scaler(name: str, kind: str = "Deployment", target: str = "web", **spec: Any
 
 
 class World:
-    def __init__(self, profile: str = "upstream", per_pod: float = 10.0, queue: float | None = None) -> None:
+    def __init__(
+        self,
+        profile: str = "upstream",
+        per_pod: float = 10.0,
+        queue: float | None = None,
+        hpa_hook: Any = None,
+    ) -> None:
         self.sim = Simulation(seed=1)
         self.api = APIServer(self.sim)
         self.informers = InformerFactory(self.sim, self.api)
@@ -80,6 +86,7 @@ class World:
             events=self.events.append,
             algorithm=proportional,
             activation=None if queue is None else Queue(queue),
+            hpa_hook=hpa_hook,
         )
 
     def deployment(self, name: str = "web", replicas: int = 2, labels: dict[str, str] | None = None) -> None:
@@ -332,6 +339,22 @@ def test_hpa_strategy_builds_the_hpa_and_deletion_removes_it() -> None:
     assert w.api.peek("HorizontalPodAutoscaler", NS, "h-hpa") is None
     assert w.api.peek("BudAIScaler", NS, "h") is None
     assert w.kinds("h")[-2:] == ["hpa-deleted", "finalizer-removed"]
+
+
+def test_hpa_hook_status_changes_are_written() -> None:
+    calls: list[float] = []
+
+    def hook(scaler: dict[str, Any], now: float) -> None:
+        calls.append(now)
+        scaler.setdefault("status", {})["desiredScale"] = 7
+
+    w = World(hpa_hook=hook)
+    w.deployment()
+    cpu = [{"metricSourceType": "resource", "targetMetric": "cpu", "targetValue": "50"}]
+    w.api.create(scaler("h", scalingStrategy="HPA", metricsSources=cpu))
+    w.sim.run(until=15.0)
+    assert len(calls) == 2
+    assert w.api.get("BudAIScaler", NS, "h")["status"]["desiredScale"] == 7
 
 
 def test_role_at_zero_wakes_only_when_corrected() -> None:
