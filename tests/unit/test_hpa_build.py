@@ -150,3 +150,16 @@ def test_status_copy_back_and_failure_condition() -> None:
         "lastTransitionTime": "t",
     }
     assert hpa_failure_condition({"conditions": [{"type": "AbleToScale", "status": "True"}]}) is None
+
+
+def test_built_hpa_passes_admission() -> None:
+    from model.admission import admit
+
+    behavior = {
+        "scaleUp": {
+            "selectPolicy": "Min",
+            "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}],
+        }
+    }
+    assert admit(build_hpa(_scaler(behavior=behavior), True)) == []
+    assert admit(build_hpa(_scaler(), False)) == []
