@@ -550,8 +550,127 @@ def _deployment_rules(obj: Mapping[str, Any]) -> list[FieldIssue]:
     return []
 
 
+_STANDARD_PREFIXES = ("kubernetes.io/", "requests.")
+
+
+def _is_extended_resource(name: str) -> bool:
+    """`nvidia.com/gpu` and other vendor resources: integer, not overcommittable."""
+    return "/" in name and not name.startswith(_STANDARD_PREFIXES) and ".kubernetes.io/" not in name
+
+
+def pod_spec_issues(spec: Mapping[str, Any] | None, path: str) -> list[FieldIssue]:
+    """core/v1 PodSpec validation beyond the schema: unique container names; requests <= limits;
+    extended resources (e.g. nvidia.com/gpu) are whole numbers with requests equal to limits."""
+    # upstream: k8s.io/kubernetes pkg/apis/core/validation/validation.go ValidateResourceRequirements
+    if not spec:
+        return []
+    issues: list[FieldIssue] = []
+    seen: set[str] = set()
+    for group in ("initContainers", "containers"):
+        for i, container in enumerate(spec.get(group) or []):
+            cpath = f"{path}.{group}[{i}]"
+            name = container.get("name")
+            if name in seen:
+                issues.append(FieldIssue(f"{cpath}.name", f"Duplicate value: {show(name)}", value=name))
+            seen.add(name)
+            resources = container.get("resources")
+            if resources:
+                issues.extend(_resource_issues(resources, f"{cpath}.resources"))
+    return issues
+
+
+def _sub(path: str, key: str) -> str:
+    return f"{path}[{key}]" if ("." in key or "/" in key) else f"{path}.{key}"
+
+
+def _resource_issues(resources: Mapping[str, Any], path: str) -> list[FieldIssue]:
+    issues: list[FieldIssue] = []
+    requests = resources.get("requests") or {}
+    limits = resources.get("limits") or {}
+    for name in sorted(set(requests) | set(limits)):
+        req, lim = requests.get(name), limits.get(name)
+        try:
+            req_v = parse_quantity(req) if req is not None else None
+            lim_v = parse_quantity(lim) if lim is not None else None
+        except QuantityError:
+            continue  # already reported by the schema
+        if _is_extended_resource(name):
+            for kind, value, parsed in (("requests", req, req_v), ("limits", lim, lim_v)):
+                if parsed is not None and parsed != parsed.to_integral_value():
+                    issues.append(
+                        FieldIssue(
+                            _sub(f"{path}.{kind}", name),
+                            f"Invalid value: {show(value)}: must be an integer",
+                            value=value,
+                        )
+                    )
+            if req_v is not None and lim_v is None:
+                issues.append(
+                    FieldIssue(
+                        f"{path}.limits", "Required value: Limit must be set for non overcommitable resources"
+                    )
+                )
+            elif req_v is not None and lim_v is not None and req_v != lim_v:
+                issues.append(
+                    FieldIssue(
+                        _sub(f"{path}.requests", name),
+                        f"Invalid value: {show(req)}: must be equal to {name} limit of {lim}",
+                        value=req,
+                    )
+                )
+        elif req_v is not None and lim_v is not None and req_v > lim_v:
+            issues.append(
+                FieldIssue(
+                    _sub(f"{path}.requests", name),
+                    f"Invalid value: {show(req)}: must be less than or equal to {name} limit of {lim}",
+                    value=req,
+                )
+            )
+    return issues
+
+
+def _pod_rules(obj: Mapping[str, Any]) -> list[FieldIssue]:
+    return pod_spec_issues(obj.get("spec"), "spec")
+
+
+def _hpa_rules(obj: Mapping[str, Any]) -> list[FieldIssue]:
+    spec = obj["spec"]
+    min_r = spec.get("minReplicas")
+    if min_r is not None and min_r > spec["maxReplicas"]:
+        return [
+            FieldIssue(
+                "spec.minReplicas",
+                f"Invalid value: {min_r}: must be less than or equal to maxReplicas",
+                value=min_r,
+            )
+        ]
+    return []
+
+
+def _with_templates(
+    rule: Callable[[Mapping[str, Any]], list[FieldIssue]] | None, kind: str
+) -> Callable[[Mapping[str, Any]], list[FieldIssue]]:
+    """Add pod-template checks to a kind's rules (Deployment template; DisaggregatedService role templates)."""
+
+    def rules(obj: Mapping[str, Any]) -> list[FieldIssue]:
+        issues = rule(obj) if rule is not None else []
+        spec = obj["spec"]
+        if kind == "Deployment":
+            issues.extend(pod_spec_issues((spec.get("template") or {}).get("spec"), "spec.template.spec"))
+        else:
+            for i, role in enumerate(spec.get("roles") or []):
+                template = role.get("template")
+                if template:
+                    issues.extend(pod_spec_issues(template.get("spec"), f"spec.roles[{i}].template.spec"))
+        return issues
+
+    return rules
+
+
 _RULES: dict[str, Callable[[Mapping[str, Any]], list[FieldIssue]]] = {
-    "DisaggregatedService": _ds_rules,
+    "DisaggregatedService": _with_templates(_ds_rules, "DisaggregatedService"),
     "BudAIScaler": _bas_rules,
-    "Deployment": _deployment_rules,
+    "Deployment": _with_templates(_deployment_rules, "Deployment"),
+    "Pod": _pod_rules,
+    "HorizontalPodAutoscaler": _hpa_rules,
 }

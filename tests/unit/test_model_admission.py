@@ -41,7 +41,14 @@ POD: dict[str, Any] = {
     "metadata": {"name": "p", "labels": {"app": "x"}},
     "spec": {
         "containers": [
-            {"name": "c", "image": "i", "resources": {"requests": {"nvidia.com/gpu": 1, "cpu": "250m"}}}
+            {
+                "name": "c",
+                "image": "i",
+                "resources": {
+                    "requests": {"nvidia.com/gpu": 1, "cpu": "250m"},
+                    "limits": {"nvidia.com/gpu": 1},
+                },
+            }
         ]
     },
     "status": {
@@ -214,3 +221,58 @@ def test_deployment_selector_requirements() -> None:
     assert errors(dep) == []
     dep["spec"]["selector"] = {}
     assert errors(dep) == [("spec.selector", "Invalid value: {}: empty selector is invalid for deployment")]
+
+
+def test_pod_resources_and_container_names() -> None:
+    pod = copy.deepcopy(POD)
+    pod["spec"]["containers"] = [
+        {
+            "name": "c",
+            "resources": {
+                "requests": {"cpu": "2", "nvidia.com/gpu": "1"},
+                "limits": {"cpu": "1", "nvidia.com/gpu": 2},
+            },
+        },
+        {"name": "c", "resources": {"requests": {"nvidia.com/gpu": "0.5"}}},
+    ]
+    assert errors(pod) == [
+        (
+            "spec.containers[0].resources.requests.cpu",
+            'Invalid value: "2": must be less than or equal to cpu limit of 1',
+        ),
+        (
+            "spec.containers[0].resources.requests[nvidia.com/gpu]",
+            'Invalid value: "1": must be equal to nvidia.com/gpu limit of 2',
+        ),
+        ("spec.containers[1].name", 'Duplicate value: "c"'),
+        ("spec.containers[1].resources.requests[nvidia.com/gpu]", 'Invalid value: "0.5": must be an integer'),
+        (
+            "spec.containers[1].resources.limits",
+            "Required value: Limit must be set for non overcommitable resources",
+        ),
+    ]
+
+
+def test_role_templates_are_checked_like_pods() -> None:
+    ds = copy.deepcopy(DS)
+    ds["spec"]["roles"][2]["template"] = {
+        "spec": {"containers": [{"name": "m", "resources": {"requests": {"nvidia.com/gpu": 1}}}]}
+    }
+    assert errors(ds) == [
+        (
+            "spec.roles[2].template.spec.containers[0].resources.limits",
+            "Required value: Limit must be set for non overcommitable resources",
+        ),
+    ]
+
+
+def test_hpa_min_le_max() -> None:
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "h"},
+        "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "d"}, "minReplicas": 5, "maxReplicas": 2},
+    }
+    assert errors(hpa) == [
+        ("spec.minReplicas", "Invalid value: 5: must be less than or equal to maxReplicas")
+    ]
