@@ -583,10 +583,27 @@ def _sub(path: str, key: str) -> str:
     return f"{path}[{key}]" if ("." in key or "/" in key) else f"{path}.{key}"
 
 
+_GOOD_RESOURCES: set[tuple[Any, ...]] = set()
+"""Request/limit sets already found valid (every Pod of a Deployment repeats its template's)."""
+
+
 def _resource_issues(resources: Mapping[str, Any], path: str) -> list[FieldIssue]:
-    issues: list[FieldIssue] = []
     requests = resources.get("requests") or {}
     limits = resources.get("limits") or {}
+    try:
+        key = (tuple(requests.items()), tuple(limits.items()))
+        if key in _GOOD_RESOURCES:
+            return []
+    except TypeError:
+        key = None
+    issues = _check_resources(requests, limits, path)
+    if not issues and key is not None and len(_GOOD_RESOURCES) < 10_000:
+        _GOOD_RESOURCES.add(key)
+    return issues
+
+
+def _check_resources(requests: Mapping[str, Any], limits: Mapping[str, Any], path: str) -> list[FieldIssue]:
+    issues: list[FieldIssue] = []
     for name in sorted(set(requests) | set(limits)):
         req, lim = requests.get(name), limits.get(name)
         try:
