@@ -11,8 +11,8 @@ from sim.apiserver.server import AdmissionIssue
 def model_admission(obj: dict[str, Any]) -> Sequence[AdmissionIssue]:
     """Validate `obj` with the project's pydantic models; issues of severity "error" reject it.
 
-    Imported lazily so the API server works (with admission=None) before model.admission exists."""
-    from model.admission import admit  # type: ignore[import-not-found,unused-ignore]
+    Imported lazily: runs without admission (the default) never load the pydantic models."""
+    from model.admission import admit
 
     issues: Sequence[AdmissionIssue] = admit(obj)
     return issues

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.apiserver.jsondata import checked_copy, copy_json
+from sim.apiserver.jsondata import checked_copy
 
 
 def apply_merge_patch(target: Any, patch: Any) -> Any:
     """Return a new document: `target` with `patch` merged in. Neither input is mutated.
 
-    null deletes a key; objects merge recursively; anything else (including lists) replaces."""
+    null deletes a key; objects merge recursively; anything else (including lists) replaces.
+    Subtrees the patch does not touch are *shared* with `target` (the server's stored objects are
+    immutable, so sharing is safe there); the dicts along patched paths are new."""
     if type(patch) is not dict:
         return checked_copy(patch)
-    result: dict[str, Any] = copy_json(target) if type(target) is dict else {}
+    result: dict[str, Any] = dict(target) if type(target) is dict else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)

@@ -1,13 +1,11 @@
-"""Label selectors (metav1.LabelSelector as a dict): matching and the string form.
-
-Private fallback until `model.meta.selector_matches` lands; same semantics as
-k8s.io/apimachinery/pkg/apis/meta/v1/helpers.go LabelSelectorAsSelector."""
+"""Label selectors (metav1.LabelSelector as a dict): matching (via `model.meta`) and the string form."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from model.meta import selector_matches as _model_selector_matches
 from sim.apiserver.errors import Unsupported
 
 _SELECTOR_KEYS = frozenset({"matchLabels", "matchExpressions"})
@@ -23,33 +21,12 @@ def _check(selector: Mapping[str, Any]) -> None:
 
 
 def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str] | None) -> bool:
-    """True if `labels` satisfy `selector`. None or {} selects everything (LabelSelector semantics)."""
-    if not selector:
-        return True
+    """True if `labels` satisfy `selector`; delegates to `model.meta.selector_matches` (Go semantics:
+    nil selects nothing, {} selects everything). Callers that mean "no filter" skip the call."""
+    if selector is None:
+        return False
     _check(selector)
-    labels = labels or {}
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expr in selector.get("matchExpressions") or ():
-        key = expr["key"]
-        op = expr["operator"]
-        values = expr.get("values") or ()
-        if op == "In":
-            if key not in labels or labels[key] not in values:
-                return False
-        elif op == "NotIn":
-            if key in labels and labels[key] in values:
-                return False
-        elif op == "Exists":
-            if key not in labels:
-                return False
-        elif op == "DoesNotExist":
-            if key in labels:
-                return False
-        else:
-            raise Unsupported(f"label selector operator {op!r}; allowed: In, NotIn, Exists, DoesNotExist")
-    return True
+    return _model_selector_matches(selector, labels)
 
 
 def selector_string(selector: Mapping[str, Any] | None) -> str:

@@ -287,6 +287,8 @@ class APIServer:
             # upstream: pkg/registry/*/strategy.go PrepareForCreate (status is reset on create)
             if kind == "Pod":
                 new["status"] = {"phase": "Pending", "qosClass": pod_qos_class(new.get("spec") or {})}
+            elif kind == "Node":
+                pass  # pkg/registry/core/node/strategy.go: nodes may set status on create
             elif info.requires_resource_version:
                 new.pop("status", None)
             else:
@@ -406,7 +408,9 @@ class APIServer:
         old_rv = old_meta["resourceVersion"]
         if subresource == "status":
             # upstream: metav1 ResetObjectMetaForStatus + strategy PrepareForUpdate: only status moves.
-            new = copy_json(old)
+            # Stored objects are immutable: share every subtree but metadata (copy-on-write).
+            new = dict(old)
+            new["metadata"] = dict(old_meta)
             if "status" in incoming:
                 new["status"] = incoming["status"]
             else:
@@ -416,8 +420,7 @@ class APIServer:
             new.setdefault("apiVersion", old.get("apiVersion", info.api_version))
             new["kind"] = kind
             meta = new.get("metadata")
-            if not isinstance(meta, dict):
-                meta = new["metadata"] = {}
+            meta = new["metadata"] = dict(meta) if isinstance(meta, dict) else {}
             for k in ("name", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"):
                 if k in old_meta:
                     meta[k] = old_meta[k]
@@ -532,11 +535,11 @@ class APIServer:
         meta = new["metadata"]
         meta["deletionTimestamp"] = self.sim.timestamp(now + grace)
         meta["deletionGracePeriodSeconds"] = grace
+        changed: list[str] = []
+        changed_paths(old, new, "", changed)
         rv = self._next_rv()
         meta["resourceVersion"] = rv
         self.writes += 1
-        changed: list[str] = []
-        changed_paths(old, new, "", changed)
         self.store.put(kind, new, old)
         self._audit(actor, "delete", kind, namespace, name, old_rv, rv, changed)
         self._emit(kind, WatchEventType.MODIFIED, new)
