@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from sim.load.accounting import RoleAccount
 from sim.load.request import DropReason, Request
 from sim.load.service_models import (
@@ -159,7 +161,21 @@ def pipeline_from_service(ds: Mapping[str, Any]) -> PipelineSpec:
     return PipelineSpec(str(meta.get("name", "")), str(meta.get("namespace", "default")), tuple(steps))
 
 
-def params_for(kind: ModelKind, overrides: Mapping[str, Any] | ServiceParams | None) -> ServiceParams:
+def _validated(cls: type[Any], overrides: Mapping[str, Any], where: str) -> Any:
+    """`cls` from user overrides; a bad field becomes a PipelineError naming `services.<role>.<field>`."""
+    try:
+        return cls.model_validate(dict(overrides))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err.get("loc", ()))
+        fields = ", ".join(sorted(f.alias or n for n, f in cls.model_fields.items()))
+        allowed = f"{err.get('msg', 'invalid')}; fields of {cls.__name__}: {fields}"
+        raise PipelineError(f"{where}.{loc}" if loc else where, err.get("input"), allowed) from None
+
+
+def params_for(
+    kind: ModelKind, overrides: Mapping[str, Any] | ServiceParams | None, where: str = "services"
+) -> ServiceParams:
     """Default parameters of a model kind, with per-role overrides (camelCase or snake_case keys)."""
     cls = PARAMS_FOR_KIND[kind]
     if overrides is None:
@@ -167,8 +183,8 @@ def params_for(kind: ModelKind, overrides: Mapping[str, Any] | ServiceParams | N
     if isinstance(overrides, cls):
         return overrides  # type: ignore[return-value]
     if not isinstance(overrides, Mapping):
-        raise PipelineError("serviceParams", overrides, f"a mapping of {cls.__name__} fields")
-    return cls.model_validate(dict(overrides))  # type: ignore[return-value]
+        raise PipelineError(where, overrides, f"a mapping of {cls.__name__} fields")
+    return _validated(cls, overrides, where)  # type: ignore[no-any-return]
 
 
 class RoleStage:
@@ -327,9 +343,15 @@ class RoleStage:
         return used / offered
 
 
-def kv_transfer_params(overrides: Mapping[str, Any] | KVTransferParams | None) -> KVTransferParams:
+KV_TRANSFER = "kv-transfer"
+"""The `services:` key that overrides the prefill -> decode KV transfer parameters."""
+
+
+def kv_transfer_params(
+    overrides: Mapping[str, Any] | KVTransferParams | None, where: str = f"services.{KV_TRANSFER}"
+) -> KVTransferParams:
     if overrides is None:
         return KVTransferParams()
     if isinstance(overrides, KVTransferParams):
         return overrides
-    return KVTransferParams.model_validate(dict(overrides))
+    return _validated(KVTransferParams, overrides, where)  # type: ignore[no-any-return]

@@ -15,7 +15,9 @@ from sim.load.arrivals import Arrival
 from sim.load.endpoints import Endpoints
 from sim.load.metrics import EngineMetrics, MetricsConfig
 from sim.load.pipeline import (
+    KV_TRANSFER,
     Balancing,
+    PipelineError,
     PipelineSpec,
     RoleStage,
     RoleStep,
@@ -111,8 +113,8 @@ class LoadStats:
 class LoadSystem:
     """The load layer of one run. Create, `start()`, run the simulation, read `stats()` / `metrics`.
 
-    `service_params` maps role name -> overrides of its model's defaults (dict or params object);
-    `kv_transfer` overrides the prefill -> decode transfer. `on_sample(Sample)` is called every
+    `service_params` maps role name -> overrides of its model's defaults (dict or params object), and
+    "kv-transfer" -> overrides of the prefill -> decode transfer (or pass `kv_transfer`). `on_sample(Sample)` is called every
     `sample_interval` simulated seconds; `on_complete(Request)` / `on_drop(Request)` per request."""
 
     def __init__(
@@ -140,18 +142,21 @@ class LoadSystem:
         self._arrivals: Iterator[Arrival] = iter(arrivals)
         self.endpoints = endpoints
         self.acc = Accounting.for_roles(pipeline.roles)
-        self.kv = kv_transfer_params(kv_transfer)
+        overrides = dict(service_params or {})
+        kv_override: Any = overrides.pop(KV_TRANSFER, None)
+        self.kv = kv_transfer_params(kv_transfer if kv_transfer is not None else kv_override)
         self.sample_interval = sample_interval
         self.on_sample = on_sample
         self.on_complete = on_complete
         self.on_drop = on_drop
         self.samples: list[Sample] | None = [] if keep_samples else None
-        overrides = dict(service_params or {})
         unknown = sorted(set(overrides) - set(pipeline.roles))
         if unknown:
-            from sim.load.pipeline import PipelineError
-
-            raise PipelineError("serviceParams", unknown[0], f"a role of the pipeline: {pipeline.roles}")
+            raise PipelineError(
+                f"services.{unknown[0]}",
+                unknown[0],
+                f"a role of the pipeline {pipeline.roles} or {KV_TRANSFER!r}",
+            )
         self.stages: list[RoleStage | None] = []
         self.roles: dict[str, RoleStage] = {}
         bal = Balancing(balancing)
@@ -162,7 +167,7 @@ class LoadSystem:
             assert isinstance(step, RoleStep)
             stage = RoleStage(
                 step,
-                params_for(step.kind, overrides.get(step.role)),
+                params_for(step.kind, overrides.get(step.role), f"services.{step.role}"),
                 self,
                 self.acc.roles[step.role],
                 self._advance,

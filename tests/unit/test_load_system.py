@@ -139,3 +139,73 @@ def _replay_memory(passes: int) -> int:
 def test_memory_does_not_grow_with_replay_length() -> None:
     one, four = _replay_memory(1), _replay_memory(4)
     assert four < one * 1.25 + 64 * 1024, (one, four)
+
+
+def test_bad_service_params_name_the_path() -> None:
+    from sim.load import PipelineError
+
+    spec = pipeline_from_service(PD)
+    ep = StaticEndpoints.replicas({"router": 1, "prefill": 1, "decode": 1})
+    with pytest.raises(PipelineError) as exc:
+        LoadSystem(Simulation(0), spec, [], ep, {"decode": {"maxNumSeqs": 0}})
+    assert (exc.value.path, exc.value.value) == ("services.decode.maxNumSeqs", 0)
+    assert "greater than or equal to 1" in exc.value.allowed and "kvCapacityTokens" in exc.value.allowed
+    with pytest.raises(PipelineError) as exc:
+        LoadSystem(Simulation(0), spec, [], ep, {"decode": {"bogus": 1}})
+    assert exc.value.path == "services.decode.bogus"
+    with pytest.raises(PipelineError) as exc:
+        LoadSystem(Simulation(0), spec, [], ep, {"tokenizer": {}})
+    assert exc.value.path == "services.tokenizer"
+    with pytest.raises(PipelineError) as exc:
+        LoadSystem(Simulation(0), spec, [], ep, {"kv-transfer": {"bandwidthBytesPerS": -1}})
+    assert exc.value.path == "services.kv-transfer.bandwidthBytesPerS"
+
+
+def test_kv_transfer_override_delays_decode() -> None:
+    spec = pipeline_from_service(PD)
+    done: list[Any] = []
+    sim = Simulation(0)
+    ls = LoadSystem(
+        sim,
+        spec,
+        [Arrival(0.0, 1000, 1)],
+        StaticEndpoints.replicas({"router": 1, "prefill": 1, "decode": 1}),
+        {
+            "router": {"overheadS": 0.0},
+            "prefill": {"batchOverheadS": 0.0, "tokensPerS": 1000.0},
+            "decode": {"stepOverheadS": 0.5, "stepPerSeqS": 0.0},
+            "kv-transfer": {"latencyS": 0.25, "bytesPerToken": 1000, "bandwidthBytesPerS": 4e6},
+        },
+        on_complete=done.append,
+    )
+    ls.start()
+    sim.run(until=10)
+    # prefill 1 s, transfer 0.25 + 1000 x 1000 / 4e6 = 0.5 s, one decode step 0.5 s
+    assert [round(r.completed_at, 9) for r in done] == [2.0]
+    assert done[0].stamps["decode"][0] == pytest.approx(1.5)
+
+
+def test_same_seed_same_run() -> None:
+    def once() -> list[Sample]:
+        sim = Simulation(9)
+        shape = Shape(kind="diurnal", duration=300, rate=8, amplitude=0.9, period=300, cv=2.0)  # type: ignore[arg-type]
+        arr = synthetic(
+            shape, sim.seeds.stream("load"), TokenDist(mean=800, cv=1.5), TokenDist(mean=100, cv=1.0)
+        )
+        samples: list[Sample] = []
+        ls = LoadSystem(
+            sim,
+            pipeline_from_service(PD),
+            arr,
+            StaticEndpoints.replicas({"router": 1, "prefill": 1, "decode": 1}),
+            {"decode": {"kvCapacityTokens": 30000}},
+            balancing="least-loaded",
+            on_sample=samples.append,
+        )
+        ls.start()
+        sim.run(until=400)
+        return samples
+
+    first, second = once(), once()
+    assert first == second
+    assert sum(s.interval_arrived for s in first) > 1000
