@@ -72,7 +72,8 @@ TGI_NAME_MAP = {
     "batch_size": TGI_BATCH_SIZE,
 }
 
-_LLM_KINDS = (ModelKind.PREFILL, ModelKind.DECODE)
+_ENGINE_KINDS = (ModelKind.PREFILL, ModelKind.DECODE, ModelKind.EMBEDDING)
+"""Roles served by an inference engine (vLLM also serves embedding models; their KV usage is 0)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class MetricsConfig:
     engine_scrape_interval: float = 0.0
     """0: pod endpoints are read live at call time (upstream does an HTTP GET per reconcile)."""
     engines: Mapping[str, str] = field(default_factory=dict)
-    """role -> "vllm" | "tgi" for LLM roles (default vllm)."""
+    """role -> "vllm" | "tgi" for engine roles (prefill, decode, embedding inference; default vllm)."""
     model_name: str = "model"
 
 
@@ -155,7 +156,7 @@ class EngineMetrics:
             self._engine_t[srv.name] = now
 
     def _engine_of(self, stage: RoleStage) -> str | None:
-        if stage.kind not in _LLM_KINDS:
+        if stage.kind not in _ENGINE_KINDS:
             return None
         return self.config.engines.get(stage.name, "vllm")
 
