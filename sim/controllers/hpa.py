@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from model.quirks import Quirk, QuirkSet
 from sim.apiserver.errors import ApiError, NotFound
+from sim.apiserver.selectors import selector_matches
 from sim.clock import Simulation
 from sim.decisions.hpa.build import (
     BuildError,
@@ -226,6 +227,8 @@ class HPAController:
         self.decisions: list[tuple[float, str, ReconcileDecision]] = []
         """Every sync's decision (t, "ns/name", decision), for reports and tests."""
         self._loops: set[tuple[str, str]] = set()
+        self.selectors: dict[tuple[str, str], dict[str, Any] | None] = {}
+        """hpaSelectors: each HPA's last parsed scale selector (None = matches nothing until synced)."""
 
     def start(self) -> HPAController:
         informer = self.informers.informer(HPA_KIND)
@@ -241,12 +244,14 @@ class HPAController:
             key = (str(meta.get("namespace", "")), str(meta.get("name", "")))
             # upstream: horizontal.go reconcileKey (NotFound: drop recommendations and scale events)
             self.states.pop(key, None)
+            self.selectors.pop(key, None)
             return
         self._ensure_loop(event.obj)
 
     def _ensure_loop(self, obj: Mapping[str, Any]) -> None:
         meta = obj.get("metadata") or {}
         key = (str(meta.get("namespace", "")), str(meta.get("name", "")))
+        self.selectors.setdefault(key, None)  # upstream: enqueueHPA registers labels.Nothing()
         if key not in self._loops:
             self._loops.add(key)
             self.sim.env.process(self._loop(key))
@@ -259,6 +264,7 @@ class HPAController:
             if self.informers.informer(HPA_KIND).peek(*key) is None:
                 self._loops.discard(key)
                 self.states.pop(key, None)
+                self.selectors.pop(key, None)
                 return
             self.sync(key, self.sim.now)
 
@@ -282,11 +288,14 @@ class HPAController:
         except (ApiError, KeyError, ValueError) as err:
             scale_error = str(err)
         pods: list[PodInfo] = []
+        controlling: list[str] = []
         if scale is not None and scale.selector:
             selector = parse_selector(scale.selector)
-            pods = [
-                pod_info(self.sim, p) for p in self.informers.informer("Pod").peek_list(namespace, selector)
-            ]
+            if key in self.selectors:  # upstream: PutSelector only for HPAs registered by enqueueHPA
+                self.selectors[key] = selector
+            raw_pods = self.informers.informer("Pod").peek_list(namespace, selector)
+            pods = [pod_info(self.sim, p) for p in raw_pods]
+            controlling = self._controlling(namespace, raw_pods)
         state = self.states.get(key, HPAState())
         source = ProviderMetrics(self.metrics, namespace, pods, now)
         decision = reconcile(
@@ -298,6 +307,7 @@ class HPAController:
             now,
             self.config,
             scale_error=scale_error,
+            controlling_hpas=controlling,
             format_time=self.sim.timestamp,
         )
         if decision.rescale:
@@ -321,6 +331,17 @@ class HPAController:
                 }
             )
         return decision
+
+    def _controlling(self, namespace: str, pods: Sequence[Mapping[str, Any]]) -> list[str]:
+        """HPAs (namespace/name) whose tracked selector matches one of the pods."""
+        # upstream: horizontal.go hpasControllingPodsUnderSelector
+        out = []
+        for (ns, name), sel in sorted(self.selectors.items()):
+            if ns != namespace or sel is None:
+                continue
+            if any(selector_matches(sel, (p.get("metadata") or {}).get("labels") or {}) for p in pods):
+                out.append(f"{ns}/{name}")
+        return out
 
     def _write_status(self, hpa: dict[str, Any], decision: ReconcileDecision) -> None:
         # upstream: horizontal.go updateStatusIfNeeded (skip the write when nothing changed)

@@ -224,3 +224,28 @@ def test_hook_build_failure_is_a_retryable_reconcile_error() -> None:
         )
     else:  # pragma: no cover
         raise AssertionError("expected ReconcileFailed")
+
+
+def test_two_hpas_on_one_deployment_become_ambiguous_once_both_synced() -> None:
+    sim, api, informers = _world()
+    _deployment(api, "web", 2)
+    target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}
+    api.create(_hpa(target), actor="test")
+    second = _hpa(target)
+    second["metadata"]["name"] = "web-hpa-2"
+    api.create(second, actor="test")
+    ctrl = start_hpa_controller(sim, api, informers, FakeProvider(900.0))
+    sim.run(until=31.0)
+    active = [
+        (t, key, next(c["reason"] for c in d.status["conditions"] if c["type"] == "ScalingActive"))
+        for t, key, d in ctrl.decisions
+    ]
+    # the first sync of web-hpa sees only its own selector (web-hpa-2 is not synced yet) and scales
+    assert active == [
+        (15.0, "ns/web-hpa", "ValidMetricFound"),
+        (15.0, "ns/web-hpa-2", "AmbiguousSelector"),
+        (30.0, "ns/web-hpa", "AmbiguousSelector"),
+        (30.0, "ns/web-hpa-2", "AmbiguousSelector"),
+    ]
+    msg = ctrl.decisions[-1][2].status["conditions"][1]["message"]
+    assert msg == "pods by selector app=web are controlled by multiple HPAs: [ns/web-hpa ns/web-hpa-2]"

@@ -64,6 +64,7 @@ class Reason(StrEnum):
     SCALING_DISABLED = "ScalingDisabled"
     VALID_METRIC_FOUND = "ValidMetricFound"
     INVALID_SELECTOR = "InvalidSelector"
+    AMBIGUOUS_SELECTOR = "AmbiguousSelector"
     INVALID_METRIC_SOURCE_TYPE = "InvalidMetricSourceType"
     FAILED_GET_RESOURCE_METRIC = "FailedGetResourceMetric"
     FAILED_GET_CONTAINER_RESOURCE_METRIC = "FailedGetContainerResourceMetric"
@@ -230,9 +231,13 @@ def reconcile(
     config: ControllerConfig | None = None,
     *,
     scale_error: str | None = None,
+    controlling_hpas: Sequence[str] = (),
     format_time: Callable[[float], str] = default_format_time,
 ) -> ReconcileDecision:
-    """One reconcileAutoscaler pass. `scale` None with `scale_error` = the target's scale could not be read."""
+    """One reconcileAutoscaler pass. `scale` None with `scale_error` = the target's scale could not be read.
+
+    `controlling_hpas`: "namespace/name" of every HPA whose last-synced selector matches one of `pods`
+    (the controller's hpaSelectors tracker); more than one -> AmbiguousSelector, no scaling."""
     # upstream: pkg/controller/podautoscaler/horizontal.go reconcileAutoscaler
     config = config or ControllerConfig()
     spec = hpa.get("spec") or {}
@@ -299,7 +304,7 @@ def reconcile(
         rescale_reason = "Current number of replicas below Spec.MinReplicas"
         desired = min_replicas
     else:
-        outcome = _compute_replicas_for_metrics(hpa, scale, pods, metrics, config, work)
+        outcome = _compute_replicas_for_metrics(hpa, scale, pods, metrics, config, work, controlling_hpas)
         if isinstance(outcome, _MetricsFailed):
             # upstream (newer): setCurrentReplicasAndMetricsInStatus keeps the metric statuses computed
             status = _status(
@@ -437,9 +442,10 @@ def _compute_replicas_for_metrics(
     metrics: MetricsSource,
     config: ControllerConfig,
     work: _Work,
+    controlling_hpas: Sequence[str] = (),
 ) -> tuple[int, str, list[dict[str, Any]]] | _MetricsFailed:
     """Max proposal over the metric specs, or the error text when the HPA must not scale."""
-    # upstream: pkg/controller/podautoscaler/horizontal.go computeReplicasForMetrics
+    # upstream: pkg/controller/podautoscaler/horizontal.go computeReplicasForMetrics, validateAndParseSelector
     if not scale.selector:
         work.warn(Reason.SELECTOR_REQUIRED, "selector is required")
         work.set_condition(
@@ -449,6 +455,11 @@ def _compute_replicas_for_metrics(
             "the HPA target's scale is missing a selector",
         )
         return _MetricsFailed("selector is required", [])
+    if len(controlling_hpas) > 1:
+        msg = f"pods by selector {scale.selector} are controlled by multiple HPAs: [{' '.join(sorted(controlling_hpas))}]"
+        work.warn(Reason.AMBIGUOUS_SELECTOR, msg)
+        work.set_condition(ConditionType.SCALING_ACTIVE, "False", Reason.AMBIGUOUS_SELECTOR, msg)
+        return _MetricsFailed(msg, [])
     specs = list((hpa.get("spec") or {}).get("metrics") or [])
     tolerances = tolerances_for(hpa, config)
     namespace = str((hpa.get("metadata") or {}).get("namespace", ""))
