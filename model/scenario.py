@@ -374,6 +374,8 @@ FAULT_TYPES = ("killPods", "failNode", "conflicts", "errors", "watchLatency", "m
 
 class ExpectationBase(TimedModel):
     name: str | None = None
+    profiles: list[Profile] | None = None
+    """Check this expectation only under these profiles (e.g. a defect only `upstream` shows)."""
 
     @classmethod
     def _duration_fields(cls) -> frozenset[str]:
@@ -493,6 +495,13 @@ def expectation_name(exp: Any) -> str:
     """A stable human-readable name for an expectation without one."""
     if exp.name:
         return str(exp.name)
+    base = _derived_name(exp)
+    if exp.profiles:
+        base += f" [{', '.join(p.value for p in exp.profiles)} only]"
+    return base
+
+
+def _derived_name(exp: Any) -> str:
     if isinstance(exp, ReplicaBounds):
         window = f"[{exp.from_:g}s, {'end' if exp.to is None else f'{exp.to:g}s'}]"
         lo = "" if exp.min is None else f"{exp.min} <= "

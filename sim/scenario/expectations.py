@@ -119,10 +119,13 @@ def check_completed(exp: Completed, facts: RunFacts) -> tuple[bool, str]:
     return done >= exp.min, f"{done} requests completed"
 
 
-def evaluate(expectations: Sequence[Any], facts: RunFacts) -> list[Verdict]:
-    """Every expectation's verdict, in the scenario's order."""
+def evaluate(expectations: Sequence[Any], facts: RunFacts, profile: str | None = None) -> list[Verdict]:
+    """Every applicable expectation's verdict, in the scenario's order (expectations limited to
+    other profiles are left out)."""
     out: list[Verdict] = []
     for exp in expectations:
+        if profile is not None and exp.profiles is not None and profile not in exp.profiles:
+            continue
         if isinstance(exp, ReplicaBounds):
             ok, detail = check_replicas(exp, facts)
         elif isinstance(exp, RoleReady):
