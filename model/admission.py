@@ -277,7 +277,7 @@ _GOOD_LABELS: set[tuple[str, str]] = set()
 
 
 def _label_issues(key: object, value: object) -> list[FieldIssue]:
-    if (key, value) in _GOOD_LABELS:
+    if isinstance(key, str) and isinstance(value, str) and (key, value) in _GOOD_LABELS:
         return []
     path = join_path(["metadata", "labels", str(key)])
     out: list[FieldIssue] = []
