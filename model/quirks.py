@@ -31,6 +31,12 @@ class Quirk(StrEnum):
     # BudAIScaler controller (budaiscaler_controller.go, workload_scale.go)
     SYMMETRIC_CONFLICT = "symmetric_conflict"
     CONFLICT_BLIND_TO_GENERATED_DEPLOYMENT = "conflict_blind_to_generated_deployment"
+    CONDITION_REASON_STICKY = "condition_reason_sticky"
+    """updateCondition replaces a condition only when its status flips: reason/message go stale."""
+    ACTUAL_SCALE_IS_DESIRED = "actual_scale_is_desired"
+    """reconcileCustomScaler sets status.actualScale to the recommendation, not observed replicas."""
+    SCHEDULE_HINTS_SHARED_ACROSS_SCALERS = "schedule_hints_shared_across_scalers"
+    """One shared predictor: one scaler's schedule hints floor the others; edited hints never apply."""
     # HPA strategy (algorithm/hpa.go BuildHPA)
     HPA_TARGETS_DS_DROPS_ROLE = "hpa_targets_ds_drops_role"
 

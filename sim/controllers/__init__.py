@@ -1,0 +1,1 @@
+"""Thin SimPy wrappers around the pure decisions: DisaggregatedService, BudAIScaler and HPA controllers."""
