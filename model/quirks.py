@@ -37,6 +37,14 @@ class Quirk(StrEnum):
     """reconcileCustomScaler sets status.actualScale to the recommendation, not observed replicas."""
     SCHEDULE_HINTS_SHARED_ACROSS_SCALERS = "schedule_hints_shared_across_scalers"
     """One shared predictor: one scaler's schedule hints floor the others; edited hints never apply."""
+    DOWN_TOLERANCE_IGNORED = "down_tolerance_ignored"
+    """pkg/context GetTolerance returns only the scale-up tolerance; scale-down tolerance never applies."""
+    KPA_WINDOWS_UNUSED = "kpa_windows_unused"
+    """algorithm/kpa.go reads only the instantaneous average; panic/stable windows change nothing."""
+    PREDICTION_LOOKAHEAD_FIXED = "prediction_lookahead_fixed"
+    """autoscaler.go builds the predictor without options: always 15 min ahead, lookAheadMinutes ignored."""
+    COST_PROVIDER_CASE_SENSITIVE = "cost_provider_case_sensitive"
+    """collectCostMetrics matches cloudProvider case-sensitively; 'AWS' gets no cost metrics."""
     # HPA strategy (algorithm/hpa.go BuildHPA)
     HPA_TARGETS_DS_DROPS_ROLE = "hpa_targets_ds_drops_role"
 
