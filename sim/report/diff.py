@@ -86,6 +86,8 @@ def diff_rows(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[DiffRow]:
         rows.append(DiffRow("expectations", name, _pass(pa), _pass(pb)))
     qa, qb = a.get("quirks_triggered", {}), b.get("quirks_triggered", {})
     for q in sorted(set(qa) | set(qb)):
+        if not qa.get(q) and not qb.get(q):
+            continue  # enabled but never fired in either run
         rows.append(DiffRow("quirks triggered", q, qa.get(q, 0), qb.get(q, 0)))
     return rows
 

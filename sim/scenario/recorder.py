@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from model.quirks import Quirk
 from sim.apiserver.audit import AuditEntry, AuditLog
 from sim.report.events import EventLog
 from sim.report.timeseries import E2E, METRIC_PREFIX, TimeSeries
@@ -87,6 +88,7 @@ class Recorder:
         record.setdefault("t", self.world.now)
         record.setdefault("type", "decision")
         self.log.emit(record)
+        self._derived_quirks(record)
         for source in (record, record.get("details") or {}):
             if not isinstance(source, Mapping):
                 continue
@@ -95,6 +97,24 @@ class Recorder:
                 if isinstance(fired, list | tuple):
                     for q in fired:
                         self.quirk_counts[str(q)] += 1
+
+    def _derived_quirks(self, record: Mapping[str, Any]) -> None:
+        """Quirks whose effect is visible in a decision but that the controller does not report:
+        a dependent held back only because its dependency wants 0 replicas
+        (ds_ready_requires_nonzero), and a scaler that cannot leave 0 for lack of pods to read
+        (no_scale_from_zero)."""
+        quirks = self.world.quirks
+        if record.get("type") == "reconcile" and Quirk.DS_READY_REQUIRES_NONZERO in quirks:
+            waiting = record.get("waiting") or {}
+            if isinstance(waiting, Mapping):
+                for deps in waiting.values():
+                    if any(d in self.roles and self.roles[d].spec == 0 for d in deps or ()):
+                        self.quirk_counts[Quirk.DS_READY_REQUIRES_NONZERO.value] += 1
+                        break
+        if record.get("event") == "decision" and Quirk.NO_SCALE_FROM_ZERO in quirks:
+            inputs = record.get("inputs") or {}
+            if record.get("current") == 0 and record.get("desired") == 0 and not inputs.get("runningPodCount"):
+                self.quirk_counts[Quirk.NO_SCALE_FROM_ZERO.value] += 1
 
     def role_of_pod(self, pod: str) -> str | None:
         for (_, name), state in self.pods.items():
