@@ -120,8 +120,8 @@ class EngineMetrics:
         self.config = config
         self._prom: dict[str, dict[str, float]] = {}
         self._prom_t: dict[str, float] = {}
-        self._served_prev: dict[str, tuple[float, int]] = {}
-        self._areas_prev: dict[str, tuple[float, float]] = {}
+        self._prev: dict[str, tuple[PodServer, float, int, float]] = {}
+        """pod -> (server, time, served, active area) at the last Prometheus scrape (rate windows)."""
         self._engine: dict[str, dict[str, float]] = {}
         self._engine_t: dict[str, float] = {}
         self._started = False
@@ -162,15 +162,16 @@ class EngineMetrics:
 
     def _values(self, stage: RoleStage, srv: PodServer, now: float, advance: bool) -> dict[str, float]:
         """Every metric a pod exposes at `now`. `advance` moves the rate / utilization windows on."""
-        t_prev, served_prev = self._served_prev.get(srv.name, (srv.born, 0))
-        busy, active = srv.areas(now)
-        _, active_prev = self._areas_prev.get(srv.name, (0.0, 0.0))
+        prev = self._prev.get(srv.name)
+        if prev is None or prev[0] is not srv:  # first scrape, or a new pod reusing the name
+            prev = (srv, srv.born, 0, 0.0)
+        _, t_prev, served_prev, active_prev = prev
+        _, active = srv.areas(now)
         span = now - t_prev
         rps = (srv.served - served_prev) / span if span > 0 else 0.0
         busy_frac = min(1.0, (active - active_prev) / span) if span > 0 else (1.0 if srv.running else 0.0)
         if advance:
-            self._served_prev[srv.name] = (now, srv.served)
-            self._areas_prev[srv.name] = (busy, active)
+            self._prev[srv.name] = (srv, now, srv.served, active)
         res = stage.params.resources
         waiting = srv.waiting
         running = srv.running

@@ -219,6 +219,7 @@ class RoleStage:
         self.ready_area = 0.0
         """Integral of the number of Ready pods over time (pod-seconds of capacity offered)."""
         self._ready_t: float | None = None
+        self._retired_used = 0.0
 
     # -- endpoints
     def set_ready(self, pods: Sequence[str], now: float) -> None:
@@ -236,6 +237,7 @@ class RoleStage:
                 self.servers[name] = srv
             ready.append(srv)
         self.ready = ready
+        self._retire_idle(now)
         while self.buffer and self.ready:
             req = self.buffer.popleft()
             self.acc.buffered -= 1
@@ -327,15 +329,25 @@ class RoleStage:
             return 0.0
         return self.ready_area + len(self.ready) * (now - self._ready_t)
 
+    def _retire_idle(self, now: float) -> None:
+        """Forget servers of pods that left the ready set and hold no work (memory stays bounded
+        under pod churn); their busy time is kept for utilization."""
+        keep = {id(s) for s in self.ready}
+        for name in [n for n, s in self.servers.items() if id(s) not in keep and s.load() == 0]:
+            srv = self.servers.pop(name)
+            units, active = self.capacity_units(srv)
+            busy, act = srv.areas(now)
+            self._retired_used += act if active else busy / units
+
     def utilization(self, now: float) -> float:
         """Busy service capacity / offered capacity (Ready pod-seconds x units per pod) so far.
 
         Pods draining after leaving the ready set still count their busy time, so under scale-down
         this may slightly exceed what the ready pods alone did."""
         offered = self.ready_pod_seconds(now)
-        if not self.servers or offered <= 0:
+        if offered <= 0:
             return 0.0
-        used = 0.0
+        used = self._retired_used
         for srv in self.servers.values():
             units, active = self.capacity_units(srv)
             busy, act = srv.areas(now)

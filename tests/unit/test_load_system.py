@@ -209,3 +209,42 @@ def test_same_seed_same_run() -> None:
     first, second = once(), once()
     assert first == second
     assert sum(s.interval_arrived for s in first) > 1000
+
+
+def test_pod_churn_keeps_rates_and_utilization_sane() -> None:
+    from sim.load import MetricsConfig
+
+    sim = Simulation(0)
+    spec = pipeline_from_service(
+        {"metadata": {"name": "c"}, "spec": {"roles": [{"name": "w", "roleType": "Custom"}]}}
+    )
+    ep = StaticEndpoints.replicas({"w": 2})
+    arr = [Arrival(t * 0.5, 1, 1) for t in range(400)]
+    ls = LoadSystem(
+        sim,
+        spec,
+        arr,
+        ep,
+        {"w": {"overheadS": 0.1, "concurrency": 1}},
+        metrics=MetricsConfig(scrape_interval=10.0),
+    )
+    seen: list[float] = []
+
+    def churn() -> Any:
+        for i in range(19):
+            yield sim.env.timeout(10.0)
+            ep.set_ready("w", ["w-000"] if i % 2 == 0 else ["w-000", "w-001"])
+            s = ls.metrics.prometheus_metric("w-001", "requests_per_second", sim.now)
+            if s is not None:
+                seen.append(s.value)
+
+    sim.env.process(churn())
+    ls.start()
+    sim.run(until=200.0)
+    assert seen and min(seen) >= 0.0
+    st = ls.stats().roles["w"]
+    assert st.left == 400
+    # 400 x 0.1 s of work over 2 pods for 100 s and 1 pod for 95 s (+ 5 s of 2 pods)
+    assert st.utilization == pytest.approx(40.0 / ls.roles["w"].ready_pod_seconds(200.0), rel=1e-9)
+    assert 0.0 < st.utilization <= 1.0
+    assert len(ls.roles["w"].servers) <= 2
