@@ -438,12 +438,23 @@ def _key_text(key: Any) -> str:
     return str(key)
 
 
+class _KubeDumper(_BaseDumper):  # type: ignore[misc]
+    """Safe dumper that also quotes strings Go's YAML decoder would read as numbers (`1e3`)."""
+
+
+_KubeDumper.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 def dump_documents(objs: Iterable[Mapping[str, Any]]) -> str:
     """Multi-document YAML that `kubectl apply -f` accepts and that loads back equal."""
     return str(
         yaml.dump_all(
             [_plain(o) for o in objs],
-            Dumper=_BaseDumper,
+            Dumper=_KubeDumper,
             sort_keys=False,
             default_flow_style=False,
             explicit_start=True,

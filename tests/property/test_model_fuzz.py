@@ -115,3 +115,13 @@ def test_loader_raises_only_input_errors(raw: bytes) -> None:
     for doc in docs:
         assert isinstance(doc.data, dict)
         admit(doc.data)
+
+
+@given(st.dictionaries(st.text(max_size=8), JSON, max_size=5))
+def test_any_json_object_round_trips_through_yaml(obj: dict[str, Any]) -> None:
+    from model.yamlio import dump_documents, load_documents_from_string
+
+    if not obj:
+        return
+    (doc,) = load_documents_from_string(dump_documents([obj]))
+    assert doc.data == obj

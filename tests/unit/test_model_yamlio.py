@@ -154,10 +154,20 @@ def test_dump_round_trip_keeps_strings_that_look_like_other_types() -> None:
             "kind": "Service",
             "metadata": {"name": "s", "labels": {"v": "1.0", "on": "yes"}},
         },
-        {"a": "2024-01-01", "b": "true", "c": "0x10", "d": "", "e": "multi\nline", "f": "null", "g": "~"},
+        {
+            "a": "2024-01-01",
+            "b": "true",
+            "c": "0x10",
+            "d": "",
+            "e": "multi\nline",
+            "f": "null",
+            "g": "~",
+            "h": "1e3",
+        },
     ]
     text = dump_documents(objs)
     assert text.startswith("---\napiVersion: v1\n")
+    assert "h: '1e3'" in text  # Go's YAML decoder would read an unquoted 1e3 as a number
     assert [d.data for d in load_documents_from_string(text)] == objs
 
 
