@@ -13,13 +13,25 @@ import click
 
 # name -> (module, attribute, one-line help shown by `dsim --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "validate": ("sim.commands.validate", "validate", "Check manifests as a strict API server would, plus lints."),
+    "validate": (
+        "sim.commands.validate",
+        "validate",
+        "Check manifests as a strict API server would, plus lints.",
+    ),
     "crd": ("sim.commands.crd", "crd", "Print the CustomResourceDefinitions generated from the models."),
     "run": ("sim.commands.run", "run", "Replay a scenario: simulate, check expectations, write a report."),
     "report": ("sim.commands.report", "report", "Re-render plots and report.html of a finished run."),
     "diff": ("sim.commands.diff", "diff", "Compare two runs side by side (terminal and HTML)."),
-    "conformance": ("sim.commands.conformance", "conformance", "Run upstream test vectors through the production code."),
-    "check": ("sim.commands.check", "check", "Property-test your own manifests; export counterexamples as scenarios."),
+    "conformance": (
+        "sim.commands.conformance",
+        "conformance",
+        "Run upstream test vectors through the production code.",
+    ),
+    "check": (
+        "sim.commands.check",
+        "check",
+        "Property-test your own manifests; export counterexamples as scenarios.",
+    ),
 }
 
 
