@@ -263,3 +263,37 @@ def test_double_start_keeps_rates() -> None:
     sim.run(until=31.0)
     rps = ls.metrics.prometheus_metric("decode-000", "requests_per_second", 31.0)
     assert rps is not None and (rps.timestamp, rps.value) == (30.0, pytest.approx(1.0))
+
+
+def test_readme_vllm_example_through_the_budscaler_algorithm(busy: tuple[Simulation, LoadSystem]) -> None:
+    """What upstream does with these fractions: the BudScaler port (sim/decisions/bud, owned by the
+    algorithm helper) scales the saturated decode role DOWN under `upstream` and up under `corrected`."""
+    from model.quirks import QuirkSet
+    from sim.decisions.bud import MetricSnapshot as BudSnapshot
+    from sim.decisions.bud import ScalingRequest, compute_recommendation, scaling_context_from_scaler
+
+    _, ls = busy
+    snap = ls.metrics.collect(README_VLLM_SOURCE, DECODE_PODS, 300.0, engine_mapping_unused=False)
+    scaler = {
+        "apiVersion": "scaler.bud.studio/v1alpha1",
+        "kind": "BudAIScaler",
+        "metadata": {"name": "llm-scaler", "namespace": NS},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "llm-inference"},
+            "minReplicas": 1,
+            "maxReplicas": 10,
+            "scalingStrategy": "BudScaler",
+            "metricsSources": [README_VLLM_SOURCE],
+        },
+    }
+    ctx = scaling_context_from_scaler(scaler)
+    request = ScalingRequest(
+        current_replicas=2,
+        ready_pod_count=2,
+        metric_snapshots={
+            "gpu_cache_usage_perc": BudSnapshot(average=snap.average, count=snap.count, timestamp=300.0)
+        },
+    )
+    upstream = compute_recommendation(ctx, request, now=300.0, quirks=QuirkSet.upstream())
+    corrected = compute_recommendation(ctx, request, now=300.0, quirks=QuirkSet.corrected())
+    assert (upstream.desired_replicas, corrected.desired_replicas) == (1, 3)
