@@ -7,6 +7,7 @@ DisaggregatedService and role whose `Ready` condition is `True`. This module is 
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -77,12 +78,43 @@ class InformerEndpoints:
             add(self._on_event)
 
     def _on_event(self, *args: Any) -> None:
-        obj = getattr(args[0], "obj", None) if args else None
-        if isinstance(obj, Mapping):
-            labels = obj.get("metadata", {}).get("labels") or {}
-            if labels.get(SERVICE_LABEL) != self.service:
-                return  # another service's pod: nothing of ours changed
-        self.refresh()
+        """Apply one Pod event incrementally (no re-list): only the pod's own role can change."""
+        event = args[0] if args else None
+        obj = getattr(event, "obj", None)
+        if not isinstance(obj, Mapping):
+            self.refresh()
+            return
+        deleted = str(getattr(event, "type", "")) == "DELETED"
+        self._apply(obj, deleted)
+        old = getattr(event, "old", None)
+        if isinstance(old, Mapping):
+            old_role = (old.get("metadata", {}).get("labels") or {}).get(ROLE_LABEL)
+            if old_role != (obj.get("metadata", {}).get("labels") or {}).get(ROLE_LABEL):
+                self._apply(old, True)  # relabelled away from its old role
+
+    def _apply(self, obj: Mapping[str, Any], deleted: bool) -> None:
+        meta = obj.get("metadata", {})
+        labels = meta.get("labels") or {}
+        role = labels.get(ROLE_LABEL)
+        if labels.get(SERVICE_LABEL) != self.service or role not in self._ready:
+            return  # another service's pod, or a role outside the pipeline
+        if meta.get("namespace", "") != self.namespace:
+            return
+        name = str(meta.get("name"))
+        ready = not deleted and pod_is_ready(obj)
+        current = self._ready[role]
+        i = bisect.bisect_left(current, name)
+        present = i < len(current) and current[i] == name
+        if ready == present:
+            return
+        new = list(current)
+        if ready:
+            new.insert(i, name)
+        else:
+            del new[i]
+        self._ready[role] = new
+        for fn in list(self._subs):
+            fn(role)
 
     def _list(self, role: str) -> list[str]:
         selector = {"matchLabels": {SERVICE_LABEL: self.service, ROLE_LABEL: role}}

@@ -176,10 +176,25 @@ def test_informer_endpoints_over_the_fake_api_server() -> None:
         obj["status"] = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
         api.update_status(obj)
 
+    def add_and_delete() -> Any:
+        yield sim.env.timeout(10.0)
+        make("decode-0", "decode")
+        obj = api.get("Pod", "ns", "decode-0")
+        obj["status"] = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+        api.update_status(obj)
+        make("prefill-0", "prefill")  # a role outside this endpoints' roles: ignored
+        yield sim.env.timeout(5.0)
+        api.delete("Pod", "ns", "decode-a")
+
     sim.env.process(later())
+    sim.env.process(add_and_delete())
     sim.run(until=10.0)
     assert list(ep.ready_pods("decode")) == ["decode-a"]
-    assert changes == [(5.0, "decode")]
+    sim.run(until=12.0)
+    assert list(ep.ready_pods("decode")) == ["decode-0", "decode-a"]
+    sim.run(until=20.0)
+    assert list(ep.ready_pods("decode")) == ["decode-0"]
+    assert changes == [(5.0, "decode"), (10.0, "decode"), (15.0, "decode")]
 
 
 def test_balancing_accepts_scenario_spellings() -> None:
