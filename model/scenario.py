@@ -209,6 +209,18 @@ class SyntheticShape(StrEnum):
     RAMP = "ramp"
     DIURNAL = "diurnal"
     SPIKE = "spike"
+    PHASES = "phases"
+
+
+class RatePhase(TimedModel):
+    """From simulated second `at` on, arrivals come at `rate` requests per second."""
+
+    at: Seconds
+    rate: Annotated[float, Field(ge=0)]
+
+    @classmethod
+    def _duration_fields(cls) -> frozenset[str]:
+        return frozenset({"at"})
 
 
 class Synthetic(TimedModel):
@@ -225,6 +237,8 @@ class Synthetic(TimedModel):
     """Spike length, ramp length, diurnal period (seconds)."""
     cv: Annotated[float, Field(gt=0)] = 1.0
     """Coefficient of variation of inter-arrival times (1 = Poisson)."""
+    phases: list[RatePhase] | None = None
+    """Shape `phases`: piecewise-constant rates (`rate` applies before the first phase)."""
     input_tokens: Annotated[int, Field(ge=1)] = 512
     output_tokens: Annotated[int, Field(ge=0)] = 128
 
@@ -240,10 +254,15 @@ class Synthetic(TimedModel):
             SyntheticShape.RAMP: ("peak_rate", "length"),
             SyntheticShape.DIURNAL: ("peak_rate", "length"),
             SyntheticShape.SPIKE: ("peak_rate", "at", "length"),
+            SyntheticShape.PHASES: ("phases",),
         }
         missing = [to_camel(n) for n in needs[self.shape] if getattr(self, n) is None]
         if missing:
             raise ValueError(f"shape {self.shape.value!r} needs {', '.join(missing)}")
+        if self.phases:
+            times = [p.at for p in self.phases]
+            if times != sorted(times):
+                raise ValueError(f"phases must be in time order, got at = {times}")
         return self
 
 

@@ -435,6 +435,12 @@ def synthetic_arrivals(shape: Synthetic, duration: float, rng: Any) -> Iterator[
             mid = (shape.rate + peak) / 2.0
             amp = (peak - shape.rate) / 2.0
             return mid - amp * math.cos(2.0 * math.pi * t / period)
+        if shape.shape is SyntheticShape.PHASES:
+            rate = shape.rate
+            for phase in shape.phases or ():
+                if t >= phase.at:
+                    rate = phase.rate
+            return rate
         start = shape.at or 0.0
         return peak if start <= t < start + (shape.length or 0.0) else shape.rate
 
