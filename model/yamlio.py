@@ -61,10 +61,16 @@ def _cached_resolve(self: Any, kind: Any, value: Any, implicit: Any) -> Any:
             if len(_RESOLVED) < 200_000:
                 _RESOLVED[value] = tag
         return tag
-    return _BaseLoader.resolve(self, kind, value, implicit)
+    return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
+
+
+def _no_path_resolvers(self: Any, *args: Any) -> None:
+    """We register no path resolvers, so the per-node descend/ascend bookkeeping is skipped."""
 
 
 _KubeLoader.resolve = _cached_resolve
+_KubeLoader.descend_resolver = _no_path_resolvers
+_KubeLoader.ascend_resolver = _no_path_resolvers
 _KubeLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
