@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -79,6 +80,8 @@ class APIServer:
         self.faults.on_disconnect_window(self._disconnect_watches)
         self.gc = GarbageCollector(self, gc_delay)
         self._rv = 0
+        self._ts_sec: int | None = None
+        self._ts_str = ""
         self._uid_counter = 0
         self._watches: dict[str, list[Watch]] = {}
         self._latency: dict[str, float] = {}
@@ -90,6 +93,15 @@ class APIServer:
     def resource_version(self) -> str:
         """The latest resourceVersion handed out (what a list would report)."""
         return str(self._rv)
+
+    def _timestamp(self, at: float | None = None) -> str:
+        """`Simulation.timestamp`, memoised per whole second (it is called on every write)."""
+        t = self.sim.env.now if at is None else at
+        sec = math.floor(t)
+        if sec != self._ts_sec:
+            self._ts_sec = sec
+            self._ts_str = self.sim.timestamp(sec)
+        return self._ts_str
 
     def _next_rv(self) -> str:
         self._rv += 1
@@ -143,7 +155,7 @@ class APIServer:
                 name=name,
                 rv_before=rv_before,
                 rv_after=rv_after,
-                changed_fields=tuple(changed),
+                changed_fields=tuple(sorted(changed)),
                 subresource=subresource,
                 result=result,
             )
@@ -239,7 +251,9 @@ class APIServer:
 
     # ------------------------------------------------------------------ create
 
-    def create(self, obj: Mapping[str, Any], actor: str = "client") -> dict[str, Any]:
+    def create(
+        self, obj: Mapping[str, Any], actor: str = "client", copy_result: bool = True
+    ) -> dict[str, Any]:
         kind = obj.get("kind")
         if not isinstance(kind, str):
             raise Unsupported(f"object has no string 'kind': {obj!r:.200}")
@@ -281,7 +295,7 @@ class APIServer:
             meta.pop(k, None)
         meta["uid"] = self._uid(kind, namespace, name)
         meta["generation"] = 1
-        meta["creationTimestamp"] = self.sim.timestamp()
+        meta["creationTimestamp"] = self._timestamp()
         apply_defaults(kind, new)
         if info.status_subresource:
             # upstream: pkg/registry/*/strategy.go PrepareForCreate (status is reset on create)
@@ -309,19 +323,25 @@ class APIServer:
             if uid not in self.store.by_uid:
                 self.gc.dangling_owner(kind, namespace, name)
                 break
-        return copy_json(new)  # type: ignore[no-any-return]
+        return copy_json(new) if copy_result else new  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ updates
 
-    def update(self, obj: Mapping[str, Any], actor: str = "client") -> dict[str, Any]:
+    def update(
+        self, obj: Mapping[str, Any], actor: str = "client", copy_result: bool = True
+    ) -> dict[str, Any]:
         """PUT: spec and metadata; status is ignored for kinds with a status subresource."""
-        return self._put(obj, actor, subresource=None)
+        return self._put(obj, actor, None, copy_result)
 
-    def update_status(self, obj: Mapping[str, Any], actor: str = "client") -> dict[str, Any]:
+    def update_status(
+        self, obj: Mapping[str, Any], actor: str = "client", copy_result: bool = True
+    ) -> dict[str, Any]:
         """PUT .../status: status only; spec and metadata changes are ignored."""
-        return self._put(obj, actor, subresource="status")
+        return self._put(obj, actor, "status", copy_result)
 
-    def _put(self, obj: Mapping[str, Any], actor: str, subresource: str | None) -> dict[str, Any]:
+    def _put(
+        self, obj: Mapping[str, Any], actor: str, subresource: str | None, copy_result: bool
+    ) -> dict[str, Any]:
         kind = obj.get("kind")
         if not isinstance(kind, str):
             raise Unsupported(f"object has no string 'kind': {obj!r:.200}")
@@ -351,7 +371,7 @@ class APIServer:
             c_err = Conflict(conflict_message(info.resource, name), kind=kind, name=name)
             raise self._fail(c_err, actor, "update", kind, namespace, name, old_rv, subresource)
         incoming: dict[str, Any] = checked_copy(obj)
-        return self._write(info, old, incoming, actor, "update", subresource)
+        return self._write(info, old, incoming, actor, "update", subresource, copy_result)
 
     def patch(
         self,
@@ -361,8 +381,14 @@ class APIServer:
         merge_patch: Mapping[str, Any],
         actor: str = "client",
         subresource: str | None = None,
+        copy_result: bool = True,
+        fresh_input: bool = False,
     ) -> dict[str, Any]:
-        """JSON merge patch (RFC 7386). A `metadata.resourceVersion` in the patch is a precondition."""
+        """JSON merge patch (RFC 7386). A `metadata.resourceVersion` in the patch is a precondition.
+
+        Fast paths for in-simulator components that only read results: `copy_result=False` returns
+        the stored (read-only) object; `fresh_input=True` promises the patch is freshly built JSON
+        the caller never mutates again, so it is neither validated nor copied."""
         info = resource_info(kind)
         namespace = self._namespace(info, namespace)
         if subresource not in (None, "status", "scale"):
@@ -387,9 +413,9 @@ class APIServer:
             replicas = (scale.get("spec") or {}).get("replicas")
             incoming = copy_json(old)
             incoming["spec"]["replicas"] = replicas
-            return self._write(info, old, incoming, actor, "patch", "scale")
-        patched = apply_merge_patch(old, merge_patch)
-        return self._write(info, old, patched, actor, "patch", subresource)
+            return self._write(info, old, incoming, actor, "patch", "scale", copy_result)
+        patched = apply_merge_patch(old, merge_patch, fresh_input)
+        return self._write(info, old, patched, actor, "patch", subresource, copy_result)
 
     def _write(
         self,
@@ -399,6 +425,7 @@ class APIServer:
         actor: str,
         verb: str,
         subresource: str | None,
+        copy_result: bool = True,
     ) -> dict[str, Any]:
         """Merge `incoming` onto `old` per the subresource rules, admit, and store (or no-op)."""
         kind = info.kind
@@ -452,7 +479,7 @@ class APIServer:
         if new == old:
             # etcd3 GuaranteedUpdate short-circuits identical objects: no new resourceVersion, no event.
             self._audit(actor, verb, kind, namespace, name, old_rv, old_rv, (), subresource)
-            return copy_json(old)  # type: ignore[no-any-return]
+            return copy_json(old) if copy_result else old  # type: ignore[no-any-return]
         try:
             self._admit(info, new)
         except Invalid as exc:
@@ -466,11 +493,11 @@ class APIServer:
             # upstream: registry/store.go Update -> deleteWithoutFinalizers (last finalizer removed)
             self._audit(actor, verb, kind, namespace, name, old_rv, rv, changed, subresource)
             self._remove(info, new)
-            return copy_json(new)  # type: ignore[no-any-return]
+            return copy_json(new) if copy_result else new  # type: ignore[no-any-return]
         self.store.put(kind, new, old)
         self._audit(actor, verb, kind, namespace, name, old_rv, rv, changed, subresource)
         self._emit(kind, WatchEventType.MODIFIED, new)
-        return copy_json(new)  # type: ignore[no-any-return]
+        return copy_json(new) if copy_result else new  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ delete
 
@@ -519,8 +546,7 @@ class APIServer:
         terminating = old_meta.get("deletionTimestamp") is not None
         if not finalizers and grace == 0:
             rv = self._next_rv()
-            final = copy_json(old)
-            final["metadata"]["resourceVersion"] = rv
+            final = {**old, "metadata": {**old_meta, "resourceVersion": rv}}
             self.writes += 1
             self._audit(actor, "delete", kind, namespace, name, old_rv, rv, ())
             self._remove(info, final)
@@ -531,9 +557,9 @@ class APIServer:
             if grace >= current:
                 self._audit(actor, "delete", kind, namespace, name, old_rv, old_rv, ())
                 return  # already terminating with an equal or shorter grace period
-        new = copy_json(old)
-        meta = new["metadata"]
-        meta["deletionTimestamp"] = self.sim.timestamp(now + grace)
+        meta = dict(old_meta)
+        new = {**old, "metadata": meta}
+        meta["deletionTimestamp"] = self._timestamp(now + grace)
         meta["deletionGracePeriodSeconds"] = grace
         changed: list[str] = []
         changed_paths(old, new, "", changed)
@@ -560,7 +586,12 @@ class APIServer:
     # ------------------------------------------------------------------ pods/binding
 
     def bind(
-        self, namespace: str, name: str, node_name: str, actor: str = "default-scheduler"
+        self,
+        namespace: str,
+        name: str,
+        node_name: str,
+        actor: str = "default-scheduler",
+        copy_result: bool = True,
     ) -> dict[str, Any]:
         """POST pods/binding: set spec.nodeName and PodScheduled=True.
 
@@ -590,9 +621,13 @@ class APIServer:
                 old_rv,
                 "binding",
             )
-        new = copy_json(old)
-        new["spec"]["nodeName"] = node_name
-        status = new.setdefault("status", {})
+        status = dict(old.get("status") or {})
+        new = {
+            **old,
+            "metadata": dict(old["metadata"]),
+            "spec": {**(old.get("spec") or {}), "nodeName": node_name},
+            "status": status,
+        }
         conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
         conditions.insert(
             0,
@@ -600,7 +635,7 @@ class APIServer:
                 "type": "PodScheduled",
                 "status": "True",
                 "lastProbeTime": None,
-                "lastTransitionTime": self.sim.timestamp(),
+                "lastTransitionTime": self._timestamp(),
             },
         )
         status["conditions"] = conditions
@@ -612,7 +647,7 @@ class APIServer:
         self.store.put("Pod", new, old)
         self._audit(actor, "create", "Pod", namespace, name, old_rv, rv, changed, "binding")
         self._emit("Pod", WatchEventType.MODIFIED, new)
-        return copy_json(new)  # type: ignore[no-any-return]
+        return copy_json(new) if copy_result else new  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ scale subresource
 

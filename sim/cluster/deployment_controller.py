@@ -274,7 +274,7 @@ class DeploymentReconciler:
         requeue_after = self._progress(d, status, new_status, conditions, replicas, rs_name, now, ts)
         new_status["conditions"] = conditions
         if new_status != status:
-            self.api.update_status({**d, "status": new_status}, actor=ACTOR)
+            self.api.update_status({**d, "status": new_status}, actor=ACTOR, copy_result=False)
         if min_ready > 0:
             waits = [
                 min_ready - (now - self._sim_time(c["lastTransitionTime"]))
@@ -480,7 +480,7 @@ class DeploymentReconciler:
         made = 0
         for _ in range(count):
             # upstream: replica_set.go manageReplicas (slowStartBatch); an error stops the batch
-            created = self.api.create(pod, actor=ACTOR)
+            created = self.api.create(pod, actor=ACTOR, copy_result=False)
             exp.adds[created["metadata"]["name"]] = None
             made += 1
         return made

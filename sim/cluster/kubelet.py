@@ -314,7 +314,16 @@ class Kubelet:
 
     def _patch_status(self, rt: PodRuntime, status: dict[str, Any]) -> None:
         try:
-            self.api.patch("Pod", rt.key[0], rt.key[1], {"status": status}, actor=ACTOR, subresource="status")
+            self.api.patch(
+                "Pod",
+                rt.key[0],
+                rt.key[1],
+                {"status": status},
+                actor=ACTOR,
+                subresource="status",
+                copy_result=False,
+                fresh_input=True,
+            )
         except NotFound:
             return
         except ApiError:

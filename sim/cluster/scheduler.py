@@ -244,7 +244,7 @@ class Scheduler:
             self._mark_unschedulable(key, pod, reasons)
             return
         try:
-            self.api.bind(key[0], key[1], best.name, actor=ACTOR)
+            self.api.bind(key[0], key[1], best.name, actor=ACTOR, copy_result=False)
         except (Conflict, NotFound):
             return
         except ApiError:
