@@ -146,15 +146,57 @@ def _request(container: Mapping[str, Any], resource: str) -> Any:
     return None
 
 
+_REQUEST_KEYS = ("requests_milli", "reported_cpu_requests_milli", "cpu_requests_milli", "requests")
+
+
+def _pod_dicts(inputs: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Explicit `pods`, or the compact harness form (meta.conventions): test-pod-0..N-1 with
+    N = len(requests) if given, else max(current/status replicas, len(phase list)); per-pod lists
+    `pod_phases`, `pod_ready`, `pod_start`, `pod_deleted`; requests are per-pod totals split over 2
+    containers (1000m when absent)."""
+    if inputs.get("pods") is not None:
+        return list(inputs["pods"])
+    requests = next((inputs[k] for k in _REQUEST_KEYS if inputs.get(k) is not None), None)
+    phases = list(inputs.get("pod_phases") or [])
+    if requests is not None:
+        n = len(requests)
+    else:
+        n = max(int(inputs.get("status_replicas", inputs.get("current_replicas", 0)) or 0), len(phases))
+    ready = list(inputs.get("pod_ready") or [])
+    start = list(inputs.get("pod_start") or [])
+    deleted = list(inputs.get("pod_deleted") or [])
+    out: list[Mapping[str, Any]] = []
+    for i in range(n):
+        req = int(requests[i]) if requests is not None else 1000
+        out.append(
+            {
+                "name": f"test-pod-{i}",
+                "phase": phases[i] if i < len(phases) else "Running",
+                "ready": bool(ready[i]) if i < len(ready) else True,
+                "start": start[i] if i < len(start) else "unset",
+                "deleted": bool(deleted[i]) if i < len(deleted) else False,
+                "cpu_request_milli_per_container": [req // 2, req // 2],
+            }
+        )
+    return out
+
+
+def _age(entry: Mapping[str, Any]) -> float:
+    if entry.get("age_s") is not None:
+        return float(entry["age_s"])
+    if entry.get("timestamp_rel_s") is not None:
+        return -float(entry["timestamp_rel_s"])
+    return 0.0
+
+
 def _events(raw: Sequence[Mapping[str, Any]] | None) -> tuple[ScaleEvent, ...]:
     return tuple(
-        ScaleEvent(int(e["change"]), NOW - float(e.get("age_s", 0.0)), bool(e.get("outdated", False)))
-        for e in (raw or [])
+        ScaleEvent(int(e["change"]), NOW - _age(e), bool(e.get("outdated", False))) for e in (raw or [])
     )
 
 
 def _recommendations(raw: Sequence[Mapping[str, Any]]) -> tuple[Recommendation, ...]:
-    return tuple(Recommendation(int(r["replicas"]), NOW - float(r.get("age_s", 0.0))) for r in raw)
+    return tuple(Recommendation(int(r["replicas"]), NOW - _age(r)) for r in raw)
 
 
 # --- replica calculator -------------------------------------------------------------------------
@@ -162,7 +204,7 @@ def _recommendations(raw: Sequence[Mapping[str, Any]]) -> tuple[Recommendation, 
 
 def _resource_utilization(inputs: Mapping[str, Any], expected: Mapping[str, Any]) -> None:
     resource = str(inputs.get("resource") or CPU)
-    pods = [_calc_pod(p, resource=resource) for p in inputs["pods"]]
+    pods = [_calc_pod(p, resource=resource) for p in _pod_dicts(inputs)]
     by_name = {p.name: p for p in pods}
     window = float(inputs.get("metric_window_s", 60))
     ts = inputs.get("metric_timestamp", "unset")
@@ -226,7 +268,7 @@ def _expect_usage(expected: Mapping[str, Any], compute: Callable[[], Any]) -> No
 
 
 def _pods_metric(inputs: Mapping[str, Any], expected: Mapping[str, Any]) -> None:
-    pods = [_calc_pod(p) for p in inputs["pods"]]
+    pods = [_calc_pod(p) for p in _pod_dicts(inputs)]
     values = {
         str(k): PodMetric(int(v), GO_ZERO_TIME, 60.0)
         for k, v in (inputs["per_pod_metric_milli"] or {}).items()
@@ -251,7 +293,7 @@ def _pods_metric(inputs: Mapping[str, Any], expected: Mapping[str, Any]) -> None
 
 
 def _object_metric(inputs: Mapping[str, Any], expected: Mapping[str, Any]) -> None:
-    pods = [_calc_pod(p) for p in inputs.get("pods") or []]
+    pods = [_calc_pod(p) for p in _pod_dicts(inputs)]
     _expect_usage(
         expected,
         lambda: get_object_metric_replicas(
@@ -284,7 +326,7 @@ def _external_values(inputs: Mapping[str, Any]) -> list[int]:
 
 
 def _external_metric(inputs: Mapping[str, Any], expected: Mapping[str, Any]) -> None:
-    pods = [_calc_pod(p) for p in inputs.get("pods") or []]
+    pods = [_calc_pod(p) for p in _pod_dicts(inputs)]
     _expect_usage(
         expected,
         lambda: get_external_metric_replicas(
@@ -642,7 +684,7 @@ def _reconcile(inputs: Mapping[str, Any], expected: Mapping[str, Any]) -> None:
         },
         "status": status,
     }
-    pods = [_calc_pod(p, transition_at_start=True) for p in inputs.get("pods") or []]
+    pods = [_calc_pod(p, transition_at_start=True) for p in _pod_dicts(inputs)]
     recs = inputs.get("recommendations")
     state = HPAState(
         recommendations=None if recs in (None, "nil") else _recommendations(recs),
