@@ -157,9 +157,9 @@ def plot_replicas(
         ax2 = ax.twinx()
         lx, load = _xy(ts, role, "arrivals", div)
         interval = _interval(ts)
-        ax2.plot(
-            lx, [v / interval for v in load], color=LOAD_COLOUR, linewidth=0.9, alpha=0.9, label="arrivals"
-        )
+        lx, rate, window = _binned(lx, [v / interval for v in load], interval)
+        label = "arrivals" if window <= interval else f"arrivals ({window:g} s mean)"
+        ax2.step(lx, rate, where="post", color=LOAD_COLOUR, linewidth=0.9, alpha=0.9, label=label)
         ax2.set_ylabel("arrivals (req/s)", color="#666666")
         ax2.tick_params(axis="y", colors="#666666")
         ax2.set_ylim(0, max([v / interval for v in load] + [1.0]) * 1.45)
@@ -171,6 +171,18 @@ def plot_replicas(
     axes[-1, 0].set_xlabel(xlabel)
     fig.suptitle(title or "Replicas per role against load", fontsize=12)
     return _finish(fig, path)
+
+
+def _binned(
+    xs: list[float], ys: list[float], interval: float, points: int = 300
+) -> tuple[list[float], list[float], float]:
+    """Block means so a long run shows about `points` load steps instead of per-second noise."""
+    size = max(1, round(len(xs) / points))
+    if size == 1:
+        return xs, ys, interval
+    bx = [xs[i] for i in range(0, len(xs), size)]
+    by = [sum(ys[i : i + size]) / len(ys[i : i + size]) for i in range(0, len(ys), size)]
+    return bx, by, size * interval
 
 
 def _interval(ts: TimeSeries) -> float:
