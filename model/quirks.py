@@ -20,6 +20,8 @@ class Quirk(StrEnum):
     # DisaggregatedService controller (the pull request in shared/seeds)
     DS_READY_REQUIRES_NONZERO = "ds_ready_requires_nonzero"
     """Role Ready iff readyReplicas > 0 and readyReplicas == status.replicas (PR controller.go)."""
+    DS_OVERWRITES_AUTOSCALED_REPLICAS = "ds_overwrites_autoscaled_replicas"
+    """The PR's reconcile copies role.replicas onto the role Deployment every time, reverting an HPA's writes."""
     # BudAIScaler algorithm (algorithm/budscaler.go, algorithm/algorithm.go, pkg/context)
     TOLERANCE_DIVIDED_BY_100 = "tolerance_divided_by_100"
     PANIC_THRESHOLD_DIVIDED_BY_100 = "panic_threshold_divided_by_100"
