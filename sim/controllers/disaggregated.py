@@ -129,6 +129,7 @@ class DisaggregatedServiceReconciler:
                 "waiting": {r.name: list(r.waiting_for) for r in plan.roles if r.waiting_for},
                 "ready": [r.name for r in plan.roles if r.ready],
                 "requeueAfter": plan.requeue_after,
+                "quirksTriggered": list(plan.quirks_triggered),
             }
         )
 

@@ -27,6 +27,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from model.quirks import Quirk
+
 Obj = dict[str, Any]
 """A Kubernetes object in wire form (camelCase keys), as the fake API server stores it."""
 
@@ -131,6 +133,9 @@ class ReconcilePlan(_Frozen):
     status: Obj
     status_changed: bool
     requeue_after: float | None
+    quirks_triggered: tuple[str, ...] = ()
+    """Quirk names whose switch changed this reconcile: `ds_ready_requires_nonzero` when some role's
+    readiness (hence its status or its dependents' gating) differs between the two rules."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -559,6 +564,12 @@ def plan_reconcile(
         )
         for r in roles
     }
+    triggered: tuple[str, ...] = ()
+    if ready_requires_nonzero and any(
+        ready[str(r["name"])] != deployment_ready(owned_deps.get(str(r["name"])), requires_nonzero=False)
+        for r in roles
+    ):
+        triggered = (Quirk.DS_READY_REQUIRES_NONZERO.value,)
     actions: list[Action] = []
     decisions: list[RoleDecision] = []
     for role in roles:
@@ -676,4 +687,5 @@ def plan_reconcile(
         status=status,
         status_changed=status != current,
         requeue_after=requeue_after if waiting_any else None,
+        quirks_triggered=triggered,
     )

@@ -133,8 +133,10 @@ def test_requeues_every_5s_while_waiting_on_zero_replica_role_upstream() -> None
         {"name": "a", "roleType": "Custom", "replicas": 0},
         {"name": "b", "roleType": "Custom", "dependsOn": ["a"]},
     ]
-    sim, api, ctrl, _ = _setup(QuirkSet.upstream(), {}, roles)
+    sim, api, ctrl, events = _setup(QuirkSet.upstream(), {}, roles)
     sim.run(until=21)
+    assert events[-1]["quirksTriggered"] == ["ds_ready_requires_nonzero"]
+    assert events[-1]["waiting"] == {"b": ["a"]}
     assert _writes(api) == [(0.0, "create", "Deployment", "emb-a"), (0.0, "create", "Service", "emb-a")]
     assert [r.t for r in ctrl.log if r.requeue_after == 5.0][-4:] == [5.0, 10.0, 15.0, 20.0]
     ds = api.get("DisaggregatedService", "ml", "emb")

@@ -174,8 +174,16 @@ def test_zero_replica_dependency_blocks_upstream_only() -> None:
     assert _verbs(up) == []
     assert up.roles[1].waiting_for == ("a",)
     assert up.requeue_after == 5.0
+    assert up.quirks_triggered == ("ds_ready_requires_nonzero",)
     cor = _plan(ds, deps, svcs, upstream=False)
     assert _verbs(cor) == [("create", "Deployment", "emb-b"), ("create", "Service", "emb-b")]
+    assert cor.quirks_triggered == ()
+
+
+def test_quirk_not_reported_when_both_rules_agree() -> None:
+    ds = _ds(EMBEDDING)
+    deps = [_running(ds, r) for r in EMBEDDING]
+    assert _plan(ds, deps, [], upstream=True).quirks_triggered == ()
 
 
 def test_running_role_not_torn_down_when_dependency_unready() -> None:
