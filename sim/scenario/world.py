@@ -181,9 +181,11 @@ class World:
                 source = arr.rate_multiplied(source, wl.rate_multiplier)
         else:
             assert wl.synthetic is not None
-            source = synthetic_arrivals(wl.synthetic, duration - wl.start_at, self.sim.seeds.stream("load"))
-            if wl.rate_multiplier != 1.0:
-                source = arr.rate_multiplied(source, wl.rate_multiplier)
+            # synthetic shapes are written in scenario time (a step `at: 5m` is at 5 min)
+            source = synthetic_arrivals(
+                wl.synthetic, wl.start_at, duration, self.sim.seeds.stream("load"), wl.rate_multiplier
+            )
+            return arr.limited(source, duration)
         if wl.start_at:
             source = arr.shifted(source, wl.start_at)
         return arr.limited(source, duration)
@@ -412,8 +414,11 @@ class QueueActivation:
         return float(load.roles[role].waiting())
 
 
-def synthetic_arrivals(shape: Synthetic, duration: float, rng: Any) -> Iterator[Any]:
-    """A synthetic shape as 1-second rate windows through the load layer's renewal process."""
+def synthetic_arrivals(
+    shape: Synthetic, start: float, duration: float, rng: Any, multiplier: float = 1.0
+) -> Iterator[Any]:
+    """A synthetic shape as 1-second rate windows through the load layer's renewal process, silent
+    before `start`; the shape's times are scenario times."""
     from sim.load.arrivals import InterArrival, RateWindow, TokenDist, rate_windows
 
     peak = shape.peak_rate if shape.peak_rate is not None else shape.rate
@@ -445,7 +450,9 @@ def synthetic_arrivals(shape: Synthetic, duration: float, rng: Any) -> Iterator[
         return peak if start <= t < start + (shape.length or 0.0) else shape.rate
 
     def windows() -> Iterator[Any]:
-        t = 0.0
+        if start > 0:
+            yield RateWindow(duration=start, rate=0.0, cv=shape.cv, distribution=InterArrival.GAMMA)
+        t = start
         while t < duration - 1e-9:
             length = min(1.0, duration - t)
             yield RateWindow(
@@ -458,4 +465,5 @@ def synthetic_arrivals(shape: Synthetic, duration: float, rng: Any) -> Iterator[
         rng,
         TokenDist(mean=float(shape.input_tokens)),
         TokenDist(mean=float(max(1, shape.output_tokens))),
+        rate_multiplier=multiplier,
     )
