@@ -99,21 +99,17 @@ class Recorder:
                         self.quirk_counts[str(q)] += 1
 
     def _derived_quirks(self, record: Mapping[str, Any]) -> None:
-        """Quirks whose effect is visible in a decision but that the controller does not report:
-        a dependent held back only because its dependency wants 0 replicas
-        (ds_ready_requires_nonzero), and a scaler that cannot leave 0 for lack of pods to read
-        (no_scale_from_zero)."""
+        """A quirk whose effect is visible in a decision but that the controller does not report
+        (its `quirksTriggered` lists only the algorithm's): a scaler that cannot leave 0 for lack
+        of pods to read (no_scale_from_zero)."""
         quirks = self.world.quirks
-        if record.get("type") == "reconcile" and Quirk.DS_READY_REQUIRES_NONZERO in quirks:
-            waiting = record.get("waiting") or {}
-            if isinstance(waiting, Mapping):
-                for deps in waiting.values():
-                    if any(d in self.roles and self.roles[d].spec == 0 for d in deps or ()):
-                        self.quirk_counts[Quirk.DS_READY_REQUIRES_NONZERO.value] += 1
-                        break
         if record.get("event") == "decision" and Quirk.NO_SCALE_FROM_ZERO in quirks:
             inputs = record.get("inputs") or {}
-            if record.get("current") == 0 and record.get("desired") == 0 and not inputs.get("runningPodCount"):
+            if (
+                record.get("current") == 0
+                and record.get("desired") == 0
+                and not inputs.get("runningPodCount")
+            ):
                 self.quirk_counts[Quirk.NO_SCALE_FROM_ZERO.value] += 1
 
     def role_of_pod(self, pod: str) -> str | None:
