@@ -495,8 +495,52 @@ class Completed(ExpectationBase):
     min: Annotated[int, Field(ge=0)]
 
 
+INVARIANT_NAMES = (
+    "request_conservation",
+    "dependency_ordering",
+    "dependents_start",
+    "conflict_rules",
+    "no_orphans",
+    "replica_bounds",
+    "no_fights",
+    "convergence",
+    "panic_threshold",
+    "wakes_from_zero",
+)
+"""The named invariants of `sim/invariants.py` (kept equal by tests/unit/test_invariants.py)."""
+
+
+class InvariantHolds(ExpectationBase):
+    """A named invariant (sim/invariants.py) holds at the end of the run: `dsim check` exports its
+    counterexamples with this expectation, so `dsim run` shows the same violation."""
+
+    type: Literal["invariant"]
+    invariant: str
+
+    @field_validator("invariant")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in INVARIANT_NAMES:
+            import difflib
+
+            hint = difflib.get_close_matches(value, INVARIANT_NAMES, n=1)
+            raise ValueError(
+                f"unknown invariant {value!r}"
+                + (f"; did you mean {hint[0]!r}?" if hint else "")
+                + f" (allowed: {', '.join(INVARIANT_NAMES)})"
+            )
+        return value
+
+
 Expectation = Annotated[
-    ReplicaBounds | RoleReady | Latency | Dropped | NoConflictDetected | ScalingActions | Completed,
+    ReplicaBounds
+    | RoleReady
+    | Latency
+    | Dropped
+    | NoConflictDetected
+    | ScalingActions
+    | Completed
+    | InvariantHolds,
     Field(discriminator="type"),
 ]
 EXPECTATION_TYPES = (
@@ -507,6 +551,7 @@ EXPECTATION_TYPES = (
     "noConflictDetected",
     "scalingActions",
     "completed",
+    "invariant",
 )
 
 
@@ -549,6 +594,8 @@ def _derived_name(exp: Any) -> str:
         return f"{lo}{exp.role} scale-{exp.direction} actions{hi}"
     if isinstance(exp, Completed):
         return f"requests completed >= {exp.min}"
+    if isinstance(exp, InvariantHolds):
+        return f"invariant {exp.invariant} holds"
     return type(exp).__name__
 
 

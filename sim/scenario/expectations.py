@@ -5,7 +5,7 @@ run explains itself in the terminal, summary.json and report.html."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +14,7 @@ import numpy as np
 from model.scenario import (
     Completed,
     Dropped,
+    InvariantHolds,
     Latency,
     NoConflictDetected,
     ReplicaBounds,
@@ -37,6 +38,8 @@ class RunFacts:
     latencies: Mapping[str, Sequence[float]]
     """Role -> seconds each completed request spent at the role; key `_e2e` end to end; `_ttft`, `_tpot`."""
     requests: Mapping[str, int] = field(default_factory=dict)
+    violations: Callable[[str], Sequence[Any]] | None = None
+    """Invariant name -> its violations (sim/invariants.py); None when the run did not observe them."""
 
 
 Verdict = dict[str, Any]
@@ -119,6 +122,17 @@ def check_completed(exp: Completed, facts: RunFacts) -> tuple[bool, str]:
     return done >= exp.min, f"{done} requests completed"
 
 
+def check_invariant(exp: InvariantHolds, facts: RunFacts) -> tuple[bool, str]:
+    if facts.violations is None:
+        return False, "the run did not record what invariants need"
+    found = list(facts.violations(exp.invariant))
+    if not found:
+        return True, f"{exp.invariant}: no violation"
+    first = found[0]
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return False, f"{exp.invariant} violated at {first.time:g}s: {first.detail}{more}"
+
+
 def evaluate(expectations: Sequence[Any], facts: RunFacts, profile: str | None = None) -> list[Verdict]:
     """Every applicable expectation's verdict, in the scenario's order (expectations limited to
     other profiles are left out)."""
@@ -140,6 +154,8 @@ def evaluate(expectations: Sequence[Any], facts: RunFacts, profile: str | None =
             ok, detail = check_scaling(exp, facts)
         elif isinstance(exp, Completed):
             ok, detail = check_completed(exp, facts)
+        elif isinstance(exp, InvariantHolds):
+            ok, detail = check_invariant(exp, facts)
         else:  # pragma: no cover - the schema admits only the types above
             raise TypeError(f"unknown expectation {type(exp).__name__}")
         out.append({"name": expectation_name(exp), "passed": bool(ok), "detail": detail})

@@ -87,6 +87,9 @@ class World:
 
         self.api = APIServer(self.sim, admission=model_admission)
         self.recorder.attach(self.api)
+        from sim.testing.world_observer import attach_observer
+
+        self.observer = attach_observer(self)  # only when an expectation checks invariants
         self.informers = InformerFactory(self.sim, self.api)
         self._start_cluster()
         self._start_controllers()
@@ -337,7 +340,14 @@ class World:
             conflicts=dict(self.recorder.conflicts),
             latencies=self.latencies,
             requests=self.request_counts(),
+            violations=self._violations if getattr(self, "observer", None) is not None else None,
         )
+
+    def _violations(self, name: str) -> list[Any]:
+        from sim.testing.world_observer import world_violations
+
+        assert self.observer is not None
+        return list(world_violations(self, self.observer, [name]))
 
     def request_counts(self) -> dict[str, int]:
         arrived = completed = dropped = in_flight = 0

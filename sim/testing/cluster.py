@@ -317,7 +317,7 @@ class SimCluster:
 
     # ------------------------------------------------------------------ invariants
 
-    def observation(self, **bounds: float) -> Observation:
+    def observation(self, **bounds: Any) -> Observation:
         return self.observer.observation(
             self.quirks,
             events=self.events,
@@ -326,10 +326,10 @@ class SimCluster:
             **bounds,
         )
 
-    def violations(self, names: Sequence[str] | None = None, **bounds: float) -> list[Violation]:
+    def violations(self, names: Sequence[str] | None = None, **bounds: Any) -> list[Violation]:
         return check(self.observation(**bounds), names)
 
-    def assert_invariants(self, names: Sequence[str] | None = None, **bounds: float) -> None:
+    def assert_invariants(self, names: Sequence[str] | None = None, **bounds: Any) -> None:
         found = self.violations(names, **bounds)
         if found:
             lines = "\n".join(f"  {v.name} at {v.time:g}s: {v.detail}" for v in found)

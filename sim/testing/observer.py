@@ -105,6 +105,7 @@ class Observer:
         settle_window: float = 120.0,
         start_bound: float = 60.0,
         wake_bound: float = 60.0,
+        extra_disturbances: Sequence[Disturbance] = (),
     ) -> Observation:
         return Observation(
             now=float(self.api.sim.now),
@@ -116,7 +117,8 @@ class Observer:
             requests=requests,
             load_samples=list(load_samples),
             disturbances=sorted(
-                [*self.disturbances, *self._fault_windows()], key=lambda d: (d.start, d.end, d.what)
+                [*self.disturbances, *self._fault_windows(), *extra_disturbances],
+                key=lambda d: (d.start, d.end, d.what),
             ),
             gc_delay=self.gc_delay,
             settle_window=settle_window,
