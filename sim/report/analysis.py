@@ -380,13 +380,20 @@ class ScalingDecision:
 
 
 def _decision_text(ev: Mapping[str, Any]) -> tuple[str, str]:
+    """(reason, detail) of a BudAIScaler decision or an HPA event."""
     if ev.get("event") == "decision":
-        inputs = ev.get("inputs") or {}
-        metrics = inputs.get("metrics") or inputs.get("metricValues") or {}
-        detail = f"current {ev.get('current')} -> desired {ev.get('desired')}"
-        if metrics:
-            detail += f"; metrics {json.dumps(metrics, sort_keys=True)[:120]}"
-        return str(ev.get("reason") or ""), detail
+        d = ev.get("details") or {}
+        parts: list[str] = []
+        if d.get("metricUsed") is not None:
+            parts.append(
+                f"{d.get('metricUsed')} = {d.get('currentMetricValue')} (target {d.get('targetMetricValue')})"
+            )
+        if d.get("inPanicMode"):
+            parts.append("panic mode")
+        fired = d.get("quirksTriggered") or []
+        if fired:
+            parts.append("quirks: " + ", ".join(str(q) for q in fired))
+        return str(ev.get("reason") or ""), "; ".join(parts)
     return str(ev.get("reason") or ev.get("event") or ""), str(ev.get("message") or "")
 
 
@@ -513,3 +520,47 @@ def with_strategy(
                     ]
         manifests.append(Manifest(obj, m.file, m.line))
     return dataclasses.replace(resolved, manifests=tuple(manifests))
+
+
+# --------------------------------------------------------------------------- running and tabulating
+
+
+def run_variant(
+    resolved: ResolvedScenario,
+    out: Path,
+    *,
+    label: str,
+    models: Mapping[str, RoleCostModel] | None = None,
+) -> RunData:
+    """Run a (possibly modified) scenario through the runner into `out` and read it back; a run
+    that crashed raises with the runner's error text."""
+    from sim.scenario.runner import run_scenario
+
+    result = run_scenario(resolved, out)
+    if result.error:
+        raise RuntimeError(f"run {label!r} crashed:\n{result.error}")
+    return load_run(out, models if models is not None else scenario_cost_models(resolved), label=label)
+
+
+def costs_by_run(runs: Sequence[RunData], unit: str = "GPU-hours") -> dict[str, dict[str, float]]:
+    """{run label: {role: GPU-hours (or pod-hours)}} for `plots.plot_cost_by_run`."""
+    gpu = unit == "GPU-hours"
+    return {
+        r.label: {role: (rr.gpu_hours if gpu else rr.pod_hours) for role, rr in r.roles.items()} for r in runs
+    }
+
+
+def bounds_in(bounds: Mapping[str, RoleBound], unit: str = "GPU-hours") -> dict[str, float]:
+    return {role: (b.gpu_hours if unit == "GPU-hours" else b.pod_hours) for role, b in bounds.items()}
+
+
+def latency_by_run(runs: Sequence[RunData]) -> dict[str, dict[str, dict[str, float | None]]]:
+    return {r.label: {role: dict(rr.latency) for role, rr in r.roles.items()} for r in runs}
+
+
+def actions_by_run(runs: Sequence[RunData]) -> dict[str, dict[str, tuple[int, int]]]:
+    return {r.label: {role: (rr.scale_ups, rr.scale_downs) for role, rr in r.roles.items()} for r in runs}
+
+
+def drops_by_run(runs: Sequence[RunData]) -> dict[str, int]:
+    return {r.label: int(r.requests.get("dropped", 0)) for r in runs}

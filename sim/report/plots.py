@@ -8,6 +8,7 @@ are marked ▲ (up) and ▼ (down) at the new value."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FormatStrFormatter, MaxNLocator, NullFormatter
 
 from sim.report.timeseries import E2E, TimeSeries
 
@@ -390,3 +391,369 @@ def render_run_plots(
             ts, folder / "queue.png", roles=roles, title=f"{prefix}queues in front of each role and drops"
         ),
     ]
+
+
+# --------------------------------------------------------------------------- notebooks: one run in detail
+
+
+def plot_role_scaling(
+    ts: TimeSeries,
+    scale_events: Sequence[Mapping[str, Any]],
+    path: Path,
+    *,
+    roles: Sequence[str] | None = None,
+    title: str = "",
+) -> Path:
+    """Per role, two panels: replicas (ready filled, spec, desired dashed, starting dotted) with each
+    scaling decision marked and numbered in event order (the numbers of
+    `sim.report.analysis.scaling_decisions`, whose table gives each one's reason), and below it the
+    load the role saw: arrivals (req/s) and requests queued in front of it."""
+    order = _roles(ts, roles)
+    colours = role_colours(order)
+    div, xlabel = _time_axis(_sim_seconds(ts))
+    interval = _interval(ts)
+    n = max(1, len(order))
+    fig, axes = plt.subplots(
+        2 * n,
+        1,
+        figsize=(11, 3.3 * n + 0.9),
+        sharex=True,
+        squeeze=False,
+        height_ratios=[2.2, 1.1] * n,
+        layout="constrained",
+    )
+    numbered = [
+        (i + 1, e) for i, e in enumerate(e for e in scale_events if e.get("type", "scale") == "scale")
+    ]
+    for k, role in enumerate(order):
+        ax, axl = axes[2 * k, 0], axes[2 * k + 1, 0]
+        c = colours[role]
+        xs, ready = _xy(ts, role, "ready", div)
+        ax.fill_between(xs, ready, step="post", color=c, alpha=0.22, linewidth=0)
+        ax.step(xs, ready, where="post", color=c, linewidth=2.2, label="ready")
+        xs, spec = _xy(ts, role, "spec", div)
+        ax.step(xs, spec, where="post", color=c, linewidth=1.1, alpha=0.9, label="spec")
+        xs, desired = _xy(ts, role, "desired", div)
+        if desired:
+            ax.step(xs, desired, where="post", color="black", linewidth=1.0, linestyle="--", label="desired")
+        xs, starting = _xy(ts, role, "starting", div)
+        ax.step(xs, starting, where="post", color=c, linewidth=1.2, linestyle=":", label="starting")
+        _scale_marks(ax, scale_events, role, c, div)
+        for i, e in numbered:
+            if e.get("role") == role:
+                ax.annotate(
+                    str(i),
+                    (float(e["t"]) / div, float(e["to"])),
+                    textcoords="offset points",
+                    xytext=(0, 7 if e["to"] > e["from"] else -13),
+                    ha="center",
+                    fontsize=7,
+                    color="#333333",
+                )
+        top = max([*ready, *spec, *desired, *starting, 1.0])
+        ax.set_ylim(0, top * 1.5 + 0.5)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(f"{role}\nreplicas (pods)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8, ncol=7, framealpha=0.85)
+        lx, load = _xy(ts, role, "arrivals", div)
+        lx, rate, window = _binned(lx, [v / interval for v in load], interval)
+        label = "arrivals" if window <= interval else f"arrivals ({window:g} s mean)"
+        axl.step(lx, rate, where="post", color=LOAD_COLOUR, linewidth=1.0, label=label)
+        axl.set_ylabel(f"{role}\narrivals (req/s)", color="#555555")
+        axl.set_ylim(0, max([*rate, 1.0]) * 1.35)
+        axl.grid(True, alpha=0.3)
+        axq = axl.twinx()
+        qx, queue = _xy(ts, role, "queue", div)
+        axq.step(qx, queue, where="post", color=c, linewidth=1.1, label="queued")
+        axq.set_ylabel("queued (requests)", color=c)
+        axq.set_ylim(0, max([*queue, 1.0]) * 1.35)
+        h1, l1 = axl.get_legend_handles_labels()
+        h2, l2 = axq.get_legend_handles_labels()
+        axl.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8, ncol=2, framealpha=0.85)
+    axes[-1, 0].set_xlabel(xlabel)
+    fig.suptitle(title or "Per-role scaling: replicas, decisions and the load each role saw", fontsize=12)
+    return _finish(fig, path)
+
+
+# --------------------------------------------------------------------------- notebooks: runs side by side
+
+
+def _role_panels(order: Sequence[str], extra: int = 0) -> tuple[Figure, list[Axes]]:
+    n = max(1, len(order) + extra)
+    fig, axes = plt.subplots(1, n, figsize=(max(11, 4.4 * n), 4.4), squeeze=False, layout="constrained")
+    return fig, list(axes[0, :])
+
+
+def _run_ticks(ax: Axes, labels: Sequence[str]) -> None:
+    """Run labels under their bars: multi-line labels ("KPA\nupstream") stay horizontal."""
+    ax.set_xticks(range(len(labels)))
+    if any("\n" in label for label in labels):
+        ax.set_xticklabels(labels, fontsize=7.5)
+    else:
+        ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
+    ax.set_xlim(-0.7, len(labels) - 0.3)
+
+
+def plot_cost_by_run(
+    costs: Mapping[str, Mapping[str, float]],
+    path: Path,
+    *,
+    roles: Sequence[str],
+    bounds: Mapping[str, float] | None = None,
+    unit: str = "GPU-hours",
+    title: str = "",
+) -> Path:
+    """One panel per role: what each run paid (bars in the role's colour, one per run) against the
+    lower bound no scaler can beat (dashed line: the work the trace contains at peak throughput).
+    Roles that cost nothing in `unit` in every run (e.g. CPU roles in GPU-hours) are left out."""
+    runs = list(costs)
+    colours = role_colours(roles)
+    shown = [
+        r for r in roles if any(costs[run].get(r, 0.0) > 0 for run in runs) or (bounds or {}).get(r, 0.0) > 0
+    ]
+    fig, axes = _role_panels(shown)
+    for ax, role in zip(axes, shown):
+        values = [costs[run].get(role, 0.0) for run in runs]
+        bars = ax.bar(
+            range(len(runs)), values, color=colours[role], alpha=0.85, edgecolor="black", linewidth=0.5
+        )
+        bound = (bounds or {}).get(role)
+        if bound is not None:
+            ax.axhline(bound, color="black", linestyle="--", linewidth=1.2, label=f"lower bound {bound:.2f}")
+        for bar, v in zip(bars, values):
+            text = f"{v:.2f}" + (f"\n×{v / bound:.1f}" if bound else "")
+            ax.annotate(
+                text,
+                (bar.get_x() + bar.get_width() / 2, v),
+                textcoords="offset points",
+                xytext=(0, 3),
+                ha="center",
+                fontsize=7,
+            )
+        ax.set_ylim(0, max([*values, bound or 0.0, 1e-9]) * 1.3)
+        ax.set_ylabel(f"{role}: {unit}")
+        ax.set_title(role, color=colours[role], fontsize=11)
+        _run_ticks(ax, runs)
+        ax.grid(True, axis="y", alpha=0.3)
+        if bound is not None:
+            ax.legend(loc="upper left", fontsize=8)
+    fig.suptitle(title or f"{unit} per role and run, against the lower bound", fontsize=12)
+    return _finish(fig, path)
+
+
+def plot_latency_by_run(
+    latency: Mapping[str, Mapping[str, Mapping[str, float | None]]],
+    path: Path,
+    *,
+    roles: Sequence[str],
+    percentiles: tuple[str, str] = ("p50", "p99"),
+    title: str = "",
+) -> Path:
+    """One panel per role: time requests spent at the role (queue + service) per run, the lower
+    percentile as a solid bar and the upper one hatched behind it (log scale: roles differ by
+    orders of magnitude)."""
+    runs = list(latency)
+    colours = role_colours(roles)
+    fig, axes = _role_panels(roles)
+    lo, hi = percentiles
+    for ax, role in zip(axes, roles):
+        c = colours[role]
+        his = [latency[run].get(role, {}).get(hi) or 0.0 for run in runs]
+        los = [latency[run].get(role, {}).get(lo) or 0.0 for run in runs]
+        ax.bar(range(len(runs)), his, color="white", edgecolor=c, hatch="///", linewidth=1.0, label=hi)
+        ax.bar(range(len(runs)), los, width=0.5, color=c, alpha=0.9, label=lo)
+        for i, v in enumerate(his):
+            ax.annotate(
+                f"{v:.3g}", (i, v), textcoords="offset points", xytext=(0, 2), ha="center", fontsize=7
+            )
+        positive = [v for v in [*his, *los] if v > 0]
+        if positive:
+            ax.set_yscale("log")
+            ax.set_ylim(min(positive) / 2, max(positive) * 3)
+            ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_ylabel(f"{role}: time at role (s)")
+        ax.set_title(role, color=c, fontsize=11)
+        _run_ticks(ax, runs)
+        ax.grid(True, axis="y", alpha=0.3, which="both")
+        ax.legend(loc="upper left", fontsize=8)
+    fig.suptitle(title or f"Latency per role and run ({lo} solid, {hi} hatched)", fontsize=12)
+    return _finish(fig, path)
+
+
+def plot_actions_by_run(
+    actions: Mapping[str, Mapping[str, tuple[int, int]]],
+    dropped: Mapping[str, int],
+    path: Path,
+    *,
+    roles: Sequence[str],
+    title: str = "",
+) -> Path:
+    """Scaling actions (replica writes) per role and run, ups solid and downs hatched on top, and
+    requests dropped per run in the last panel. Roles no run ever scaled are left out."""
+    runs = list(actions)
+    colours = role_colours(roles)
+    shown = [r for r in roles if any(sum(actions[run].get(r, (0, 0))) > 0 for run in runs)]
+    fig, axes = _role_panels(shown, extra=1)
+    for ax, role in zip(axes, shown):
+        c = colours[role]
+        ups = [actions[run].get(role, (0, 0))[0] for run in runs]
+        downs = [actions[run].get(role, (0, 0))[1] for run in runs]
+        ax.bar(range(len(runs)), ups, color=c, alpha=0.9, edgecolor="black", linewidth=0.5, label="scale ups")
+        ax.bar(
+            range(len(runs)),
+            downs,
+            bottom=ups,
+            color="white",
+            edgecolor=c,
+            hatch="\\\\\\",
+            label="scale downs",
+        )
+        ax.set_ylim(0, max([u + d for u, d in zip(ups, downs)] + [1]) * 1.35)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(f"{role}: scaling actions (writes)")
+        ax.set_title(role, color=c, fontsize=11)
+        _run_ticks(ax, runs)
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8)
+    ax = axes[-1]
+    values = [dropped.get(run, 0) for run in runs]
+    bars = ax.bar(range(len(runs)), values, color=E2E_COLOUR, alpha=0.8, label="dropped")
+    for bar, v in zip(bars, values):
+        ax.annotate(
+            str(v),
+            (bar.get_x() + bar.get_width() / 2, v),
+            textcoords="offset points",
+            xytext=(0, 2),
+            ha="center",
+            fontsize=7,
+        )
+    if not any(values):
+        ax.text(0.5, 0.5, "no requests dropped", transform=ax.transAxes, ha="center", color="#666666")
+    ax.set_ylim(0, max([*values, 1]) * 1.35)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("dropped (requests)")
+    ax.set_title("end to end", color=E2E_COLOUR, fontsize=11)
+    _run_ticks(ax, runs)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    fig.suptitle(title or "Scaling actions per role, and requests dropped, per run", fontsize=12)
+    return _finish(fig, path)
+
+
+def plot_replicas_grid(
+    runs: Mapping[str, TimeSeries],
+    path: Path,
+    *,
+    roles: Sequence[str],
+    rows: Sequence[str] | None = None,
+    title: str = "",
+) -> Path:
+    """Small multiples: one row per role (`rows`, default every role of the pipeline order
+    `roles`, which fixes the colours), one column per run; ready replicas filled and spec as a thin
+    line. Rows share their y axis so runs compare at a glance."""
+    labels = list(runs)
+    colours = role_colours(roles)
+    roles = list(rows) if rows is not None else list(roles)
+    div, xlabel = _time_axis(max((_sim_seconds(ts) for ts in runs.values()), default=0.0))
+    nr, nc = max(1, len(roles)), max(1, len(labels))
+    fig, axes = plt.subplots(
+        nr,
+        nc,
+        figsize=(max(11, 2.6 * nc), 2.2 * nr + 1.0),
+        sharex=True,
+        sharey="row",
+        squeeze=False,
+        layout="constrained",
+    )
+    for i, role in enumerate(roles):
+        c = colours[role]
+        top = max(
+            [1.0]
+            + [v for ts in runs.values() for col in ("ready", "spec") for v in _xy(ts, role, col, div)[1]]
+        )
+        for j, label in enumerate(labels):
+            ax = axes[i, j]
+            ts = runs[label]
+            xs, ready = _xy(ts, role, "ready", div)
+            ax.fill_between(xs, ready, step="post", color=c, alpha=0.3, linewidth=0)
+            ax.step(xs, ready, where="post", color=c, linewidth=1.6, label="ready")
+            xs, spec = _xy(ts, role, "spec", div)
+            ax.step(xs, spec, where="post", color="#444444", linewidth=0.8, label="spec")
+            ax.set_ylim(0, top * 1.25 + 0.5)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.grid(True, alpha=0.3)
+            if i == 0:
+                ax.set_title(label, fontsize=9)
+            if j == 0:
+                ax.set_ylabel(f"{role}\nreplicas (pods)", color=c)
+            if i == nr - 1:
+                ax.set_xlabel(xlabel, fontsize=8)
+            if i == 0 and j == 0:
+                ax.legend(loc="upper left", fontsize=7)
+    fig.suptitle(title or "Replicas per role (rows) for each run (columns)", fontsize=12)
+    return _finish(fig, path)
+
+
+# --------------------------------------------------------------------------- notebooks: parameter sweeps
+
+
+def plot_cold_start_sweep(
+    sweeps: Mapping[str, Sequence[Mapping[str, float]]],
+    path: Path,
+    *,
+    roles: Sequence[str],
+    targets: Mapping[str, float],
+    latency_label: str = "p95 time at role (s)",
+    title: str = "",
+) -> Path:
+    """One column per swept role: above, the role's latency against its pods' model-load time
+    (simulated seconds), with its target dashed and the cliff (the first load time that breaks
+    it) marked; below, the scale-ups the role's scaler made. Each point is
+    {"load_s", "latency", "scale_ups"}."""
+    swept = [r for r in roles if r in sweeps]
+    colours = role_colours(roles)
+    n = max(1, len(swept))
+    fig, axes = plt.subplots(
+        2,
+        n,
+        figsize=(max(11, 5.5 * n), 6.4),
+        squeeze=False,
+        sharex="col",
+        height_ratios=(2.2, 1.0),
+        layout="constrained",
+    )
+    for k, role in enumerate(swept):
+        c = colours[role]
+        pts = sorted(sweeps[role], key=lambda p: p["load_s"])
+        xs = [p["load_s"] for p in pts]
+        lat = [p["latency"] for p in pts]
+        ax, axu = axes[0, k], axes[1, k]
+        ax.plot(xs, lat, color=c, marker="o", linewidth=1.8, label=f"{role} {latency_label}")
+        target = targets.get(role)
+        if target is not None:
+            ax.axhline(target, color=c, linestyle="--", linewidth=1.2, label=f"target {target:g} s")
+            cliff = next((x for x, v in zip(xs, lat) if v > target), None)
+            if cliff is not None:
+                ax.axvline(
+                    cliff, color="#B22222", linestyle=":", linewidth=1.4, label=f"cliff: {cliff:g} s load"
+                )
+        ax.set_ylim(0, max([*lat, target or 0.0, 1e-3]) * 1.3)
+        ax.set_ylabel(latency_label)
+        ax.set_title(f"sweeping {role} model-load time", color=c, fontsize=11)
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8)
+        ups = [p["scale_ups"] for p in pts]
+        width = (min(b - a for a, b in itertools.pairwise(xs)) if len(xs) > 1 else 10.0) * 0.6
+        axu.bar(
+            xs, ups, width=width, color=c, alpha=0.85, edgecolor="black", linewidth=0.5, label="scale ups"
+        )
+        axu.set_ylim(0, max([*ups, 1]) * 1.35)
+        axu.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axu.set_ylabel(f"{role}: scale ups")
+        axu.set_xlabel(f"{role} model-load time (simulated s)")
+        axu.grid(True, axis="y", alpha=0.3)
+        axu.legend(loc="upper left", fontsize=8)
+    fig.suptitle(title or "Cold-start cliff: latency and scale-ups against model-load time", fontsize=12)
+    return _finish(fig, path)
