@@ -58,6 +58,7 @@ class DisaggregatedServiceReconciler:
         self._deployments = informers.informer("Deployment")
         self._services = informers.informer("Service")
         self._requires_nonzero = Quirk.DS_READY_REQUIRES_NONZERO in quirks
+        self._overwrite_replicas = Quirk.DS_OVERWRITES_AUTOSCALED_REPLICAS in quirks
         self._requeue_after = requeue_after
         self._events = events
 
@@ -73,6 +74,7 @@ class DisaggregatedServiceReconciler:
             now=now,
             timestamp=self._sim.timestamp(now),
             ready_requires_nonzero=self._requires_nonzero,
+            overwrite_replicas=self._overwrite_replicas,
             requeue_after=self._requeue_after,
         )
         self._emit(req, now, plan)

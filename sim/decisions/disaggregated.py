@@ -41,6 +41,8 @@ LABEL_DS = "scaler.bud.studio/disaggregated-service"
 LABEL_ROLE = "scaler.bud.studio/role"
 LABEL_ROLE_TYPE = "scaler.bud.studio/role-type"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+ANNOTATION_APPLIED_REPLICAS = "scaler.bud.studio/applied-replicas"
+"""Corrected profile only: the role replicas last written to the Deployment (see deployment_update)."""
 MANAGED_BY_VALUE = CONTROLLER_NAME
 
 DEFAULT_REPLICAS = 1
@@ -219,19 +221,24 @@ def _pod_template(ds_name: str, role: Mapping[str, Any]) -> dict[str, Any]:
     return {"metadata": {"labels": labels}, "spec": {"containers": [container]}}
 
 
-def desired_deployment(ds: Mapping[str, Any], role: Mapping[str, Any]) -> Obj:
-    """The Deployment `<ds>-<role>` the controller wants for `role`."""
+def desired_deployment(ds: Mapping[str, Any], role: Mapping[str, Any], *, track_applied: bool = False) -> Obj:
+    """The Deployment `<ds>-<role>` the controller wants for `role`. `track_applied` (corrected
+    profile) records the role's replicas in ANNOTATION_APPLIED_REPLICAS, so later reconciles can tell
+    a change of the role's replicas from an autoscaler's write to the Deployment."""
     meta = _meta(ds)
     labels = role_labels(meta["name"], role)
+    dep_meta: dict[str, Any] = {
+        "name": child_name(meta["name"], str(role["name"])),
+        "namespace": meta.get("namespace", "default"),
+        "labels": dict(labels),
+        "ownerReferences": [owner_reference(ds)],
+    }
+    if track_applied:
+        dep_meta["annotations"] = {ANNOTATION_APPLIED_REPLICAS: str(role_replicas(role))}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {
-            "name": child_name(meta["name"], str(role["name"])),
-            "namespace": meta.get("namespace", "default"),
-            "labels": dict(labels),
-            "ownerReferences": [owner_reference(ds)],
-        },
+        "metadata": dep_meta,
         "spec": {
             "replicas": role_replicas(role),
             "selector": {"matchLabels": dict(labels)},
@@ -348,22 +355,45 @@ def semantic_derivative(desired: Any, observed: Any) -> bool:
     return bool(desired == observed)
 
 
-def deployment_update(observed: Mapping[str, Any], desired: Mapping[str, Any]) -> Obj | None:
+def _applied_replicas(obj: Mapping[str, Any]) -> str | None:
+    value = (_meta(obj).get("annotations") or {}).get(ANNOTATION_APPLIED_REPLICAS)
+    return None if value is None else str(value)
+
+
+def deployment_update(
+    observed: Mapping[str, Any], desired: Mapping[str, Any], *, overwrite_replicas: bool = True
+) -> Obj | None:
     """The object to PUT when `observed` drifted from `desired` in a field the controller owns
     (replicas, pod template, labels), else None. Keeps observed metadata (resourceVersion, so a
-    stale cache gives Conflict) and never touches status."""
+    stale cache gives Conflict) and never touches status.
+
+    overwrite_replicas=True (Quirk.DS_OVERWRITES_AUTOSCALED_REPLICAS, the PR): spec.replicas is forced
+    to the role's replicas on every reconcile, reverting an HPA that scales the Deployment.
+    upstream: PR #1 pkg/controller/disaggregatedservice/controller.go reconcileDeployment
+    overwrite_replicas=False: spec.replicas is written only when the role's replicas differ from the
+    value last applied (ANNOTATION_APPLIED_REPLICAS), i.e. when the DisaggregatedService itself was
+    rescaled (by a user or a per-role BudAIScaler); otherwise whoever scaled the Deployment keeps it."""
     obs_spec = observed.get("spec", {})
     want_spec = desired["spec"]
     want_labels = desired["metadata"]["labels"]
+    want_annotations = desired["metadata"].get("annotations") or {}
+    role_changed = _applied_replicas(observed) != _applied_replicas(desired)
+    replicas = want_spec["replicas"] if overwrite_replicas or role_changed else obs_spec.get("replicas")
     if (
-        obs_spec.get("replicas") == want_spec["replicas"]
+        obs_spec.get("replicas") == replicas
+        and not (want_annotations and role_changed)
         and semantic_derivative(want_spec["template"], obs_spec.get("template"))
         and _labels_cover(observed, want_labels)
     ):
         return None
     updated: Obj = copy.deepcopy(dict(observed))
     updated["metadata"]["labels"] = {**(updated["metadata"].get("labels") or {}), **want_labels}
-    updated["spec"]["replicas"] = want_spec["replicas"]
+    if want_annotations:
+        updated["metadata"]["annotations"] = {
+            **(updated["metadata"].get("annotations") or {}),
+            **want_annotations,
+        }
+    updated["spec"]["replicas"] = replicas
     updated["spec"]["template"] = copy.deepcopy(want_spec["template"])
     updated.pop("status", None)
     return updated
@@ -529,6 +559,23 @@ def _by_role(ds_name: str, objs: Sequence[Mapping[str, Any]], ds: Mapping[str, A
     return out
 
 
+def _reverts_foreign_scale(
+    ds: Mapping[str, Any], roles: Sequence[Mapping[str, Any]], owned_deps: Mapping[str, Mapping[str, Any]]
+) -> bool:
+    """Attribution for Quirk.DS_OVERWRITES_AUTOSCALED_REPLICAS: some started role's Deployment has
+    replicas other than the role's while the DisaggregatedService spec is unchanged since the last
+    status this controller wrote (observedGeneration == generation), so the difference came from
+    another writer (an HPA, kubectl scale) and this reconcile reverts it."""
+    generation = _meta(ds).get("generation")
+    if generation is None or (ds.get("status") or {}).get("observedGeneration") != generation:
+        return False
+    for role in roles:
+        dep = owned_deps.get(str(role["name"]))
+        if dep is not None and dep.get("spec", {}).get("replicas") != role_replicas(role):
+            return True
+    return False
+
+
 def plan_reconcile(
     ds: Mapping[str, Any],
     deployments: Sequence[Mapping[str, Any]],
@@ -537,6 +584,7 @@ def plan_reconcile(
     now: float,
     timestamp: str,
     ready_requires_nonzero: bool,
+    overwrite_replicas: bool,
     requeue_after: float = DEFAULT_REQUEUE_AFTER,
 ) -> ReconcilePlan:
     """Decide one reconcile of `ds` from the observed Deployments and Services of its namespace.
@@ -545,7 +593,8 @@ def plan_reconcile(
     created (Deployment, then its Service) only when every role it dependsOn is Ready now; else it
     waits and the plan requeues after `requeue_after`. Roles that exist are kept in sync whatever
     their dependencies do (see module docstring). Owned children of roles no longer in the spec
-    are deleted. Readiness follows `ready_requires_nonzero` (Quirk.DS_READY_REQUIRES_NONZERO).
+    are deleted. Readiness follows `ready_requires_nonzero` (Quirk.DS_READY_REQUIRES_NONZERO);
+    replica ownership follows `overwrite_replicas` (Quirk.DS_OVERWRITES_AUTOSCALED_REPLICAS).
     `now` is part of the contract (decisions take time as input) but readiness here depends only
     on observed state; `timestamp` is `now` on the simulated wall clock, for condition times.
     """
@@ -570,11 +619,13 @@ def plan_reconcile(
         for r in roles
     ):
         triggered = (Quirk.DS_READY_REQUIRES_NONZERO.value,)
+    if overwrite_replicas and _reverts_foreign_scale(ds, roles, owned_deps):
+        triggered = (*triggered, Quirk.DS_OVERWRITES_AUTOSCALED_REPLICAS.value)
     actions: list[Action] = []
     decisions: list[RoleDecision] = []
     for role in roles:
         rname = str(role["name"])
-        want_dep = desired_deployment(ds, role)
+        want_dep = desired_deployment(ds, role, track_applied=not overwrite_replicas)
         want_svc = desired_service(ds, role)
         cname = want_dep["metadata"]["name"]
         observed_dep = owned_deps.get(rname)
@@ -610,7 +661,7 @@ def plan_reconcile(
                     )
                 )
             else:
-                upd = deployment_update(observed_dep, want_dep)
+                upd = deployment_update(observed_dep, want_dep, overwrite_replicas=overwrite_replicas)
                 if upd is not None:
                     actions.append(
                         Action(

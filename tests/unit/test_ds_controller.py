@@ -224,3 +224,14 @@ def test_deleting_the_service_garbage_collects_children() -> None:
     assert api.list("Deployment", "ml") == []
     assert api.list("Service", "ml") == []
     assert not [w for w in _writes(api) if w[1] == "delete"]  # the GC did it, not the controller
+
+
+def test_hpa_style_scale_write_reverted_only_upstream() -> None:
+    for profile, expected in (("upstream", 3), ("corrected", 6)):
+        sim, api, _, events = _setup(QuirkSet(profile), DELAYS)
+        sim.run(until=40)
+        api.update_scale("Deployment", "ml", "emb-inference", 6, actor="horizontal-pod-autoscaler")
+        sim.run(until=60)
+        assert api.get("Deployment", "ml", "emb-inference")["spec"]["replicas"] == expected, profile
+        reverted = [e for e in events if "ds_overwrites_autoscaled_replicas" in e.get("quirksTriggered", [])]
+        assert bool(reverted) is (profile == "upstream")

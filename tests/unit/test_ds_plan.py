@@ -41,7 +41,7 @@ EMBEDDING = [
 
 
 def _running(ds: dict[str, Any], role: dict[str, Any], ready: int | None = None) -> dict[str, Any]:
-    dep = desired_deployment(ds, role)
+    dep = desired_deployment(ds, role, track_applied=True)
     n = dep["spec"]["replicas"]
     dep["metadata"].update(generation=1, resourceVersion="7")
     dep["status"] = {"replicas": n, "readyReplicas": n if ready is None else ready, "observedGeneration": 1}
@@ -49,7 +49,9 @@ def _running(ds: dict[str, Any], role: dict[str, Any], ready: int | None = None)
 
 
 def _plan(ds: dict[str, Any], deps: list[dict[str, Any]], svcs: list[dict[str, Any]], upstream: bool) -> Any:
-    return plan_reconcile(ds, deps, svcs, now=10.0, timestamp=TS, ready_requires_nonzero=upstream)
+    return plan_reconcile(
+        ds, deps, svcs, now=10.0, timestamp=TS, ready_requires_nonzero=upstream, overwrite_replicas=upstream
+    )
 
 
 def _verbs(plan: Any) -> list[tuple[str, str, str]]:
@@ -298,6 +300,7 @@ def test_status_is_stable_when_nothing_changed() -> None:
         now=99.0,
         timestamp="2026-01-01T00:01:39Z",
         ready_requires_nonzero=False,
+        overwrite_replicas=False,
     )
     assert again.status_changed is False
     assert again.actions == ()
@@ -313,3 +316,31 @@ def test_server_defaults_are_not_drift() -> None:
     svcs[0]["spec"]["clusterIP"] = "10.96.0.12"
     svcs[0]["spec"]["sessionAffinity"] = "None"
     assert _verbs(_plan(ds, deps, svcs, upstream=False)) == []
+
+
+def test_autoscaled_replicas_reverted_upstream_kept_corrected() -> None:
+    ds = _ds(EMBEDDING, status={"observedGeneration": 1})
+    deps = [_running(ds, r) for r in EMBEDDING]
+    deps[2]["spec"]["replicas"] = 7  # an HPA scaled the inference Deployment
+    svcs = [desired_service(ds, r) for r in EMBEDDING]
+    up = _plan(ds, deps, svcs, upstream=True)
+    assert _verbs(up) == [("update", "Deployment", "emb-inference")]
+    assert up.actions[0].obj is not None and up.actions[0].obj["spec"]["replicas"] == 3
+    assert "ds_overwrites_autoscaled_replicas" in up.quirks_triggered
+    cor = _plan(ds, deps, svcs, upstream=False)
+    assert _verbs(cor) == []
+    assert cor.quirks_triggered == ()
+
+
+def test_role_replicas_change_still_propagates_when_tracking() -> None:
+    ds = _ds(EMBEDDING)
+    deps = [_running(ds, r) for r in EMBEDDING]
+    deps[2]["spec"]["replicas"] = 7  # HPA-scaled ...
+    roles2 = copy.deepcopy(EMBEDDING)
+    roles2[2]["replicas"] = 4  # ... then a BudAIScaler / user rescales the role itself
+    plan = _plan(_ds(roles2, generation=2), deps, [desired_service(ds, r) for r in EMBEDDING], upstream=False)
+    assert _verbs(plan) == [("update", "Deployment", "emb-inference")]
+    obj = plan.actions[0].obj
+    assert obj is not None
+    assert obj["spec"]["replicas"] == 4
+    assert obj["metadata"]["annotations"] == {"scaler.bud.studio/applied-replicas": "4"}
