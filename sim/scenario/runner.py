@@ -61,9 +61,12 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def run_scenario(resolved: ResolvedScenario, out: Path, *, progress: ProgressFn | None = None) -> RunResult:
+def run_scenario(
+    resolved: ResolvedScenario, out: Path, *, progress: ProgressFn | None = None, render: bool = True
+) -> RunResult:
     """Simulate, evaluate expectations, write every artefact into `out`; never raises for a crash
-    inside the simulation (the error is reported in the result and the artefacts)."""
+    inside the simulation (the error is reported in the result and the artefacts). `render=False`
+    skips the PNGs and report.html (`dsim report` can draw them later)."""
     started = wall_seconds()
     tmp = _temp_folder(out)
     try:
@@ -78,7 +81,8 @@ def run_scenario(resolved: ResolvedScenario, out: Path, *, progress: ProgressFn 
             error = traceback.format_exc()
         summary = _finish(world, resolved, tmp, error, wall_seconds() - started)
         try:
-            render_folder(tmp, summary)
+            if render:
+                render_folder(tmp, summary)
         except Exception:
             render_error = traceback.format_exc()
             (tmp / "render-error.txt").write_text(render_error, encoding="utf-8")

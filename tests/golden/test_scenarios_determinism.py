@@ -49,20 +49,32 @@ def test_every_required_scenario_is_shipped() -> None:
 @pytest.mark.parametrize(("name", "profile"), _cases())
 def test_twice_same_digest_and_expectations_hold(name: str, profile: str | None, tmp_path: Path) -> None:
     resolved = load_scenario(ROOT / "scenarios" / f"{name}.yaml", profile=profile)
-    first = run_scenario(resolved, tmp_path / "a")
-    second = run_scenario(load_scenario(ROOT / "scenarios" / f"{name}.yaml", profile=profile), tmp_path / "nested" / "b")
+    first = run_scenario(resolved, tmp_path / "a", render=False)
+    again = load_scenario(ROOT / "scenarios" / f"{name}.yaml", profile=profile)
+    second = run_scenario(again, tmp_path / "nested" / "b", render=False)
     assert first.error is None, first.error
     failed = [(e["name"], e["detail"]) for e in first.failed_expectations]
     assert failed == []
     assert first.summary["digest"] == second.summary["digest"]
-    assert (tmp_path / "a" / "events.jsonl").read_bytes() == (tmp_path / "nested" / "b" / "events.jsonl").read_bytes()
+    assert (tmp_path / "a" / "events.jsonl").read_bytes() == (
+        tmp_path / "nested" / "b" / "events.jsonl"
+    ).read_bytes()
     assert first.summary["wall_seconds"] < 30.0
 
 
 def _digest_in_subprocess(name: str, out: Path, hashseed: str) -> str:
     env = {**os.environ, "PYTHONHASHSEED": hashseed}
     proc = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "run", str(ROOT / "scenarios" / f"{name}.yaml"), "--out", str(out), "--quiet"],
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "run",
+            str(ROOT / "scenarios" / f"{name}.yaml"),
+            "--out",
+            str(out),
+            "--quiet",
+        ],
         env=env,
         cwd=ROOT,
         capture_output=True,
