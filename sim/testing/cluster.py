@@ -250,6 +250,26 @@ class SimCluster:
                 self.loads[key]._schedule_next(self.sim.now)  # the chain stopped at rate 0
         self.observer.disturb(self.sim.now, self.sim.now, f"load {ds} {rate:g}/s")
 
+    def load_shape(
+        self, ds: str, shape: Any, *, namespace: str = DEFAULT_NAMESPACE, start_at: float = 0.0
+    ) -> None:
+        """Drive `ds` with a scenario `Synthetic` shape (rates per 1-second window, times from now +
+        `start_at`): the dynamic-load counterpart of a scenario's `workload.synthetic`."""
+        begin = self.now + start_at
+
+        def process() -> Any:
+            if start_at > 0:
+                yield self.sim.env.timeout(start_at)
+            last: float | None = None
+            while True:
+                rate = rate_at(shape, self.now - begin + 0.5)
+                if rate != last:
+                    self.load(ds, rate, namespace=namespace)
+                    last = rate
+                yield self.sim.env.timeout(1.0)
+
+        self.sim.env.process(process())
+
     def requests(self) -> dict[str, int] | None:
         if not self.loads:
             return None
@@ -315,6 +335,39 @@ class SimCluster:
         self.cluster.fail_node(name)
         self.observer.disturb(self.now, self.now + 60.0, f"node {name} failed")
 
+    def schedule_faults(self, faults: Sequence[Any]) -> None:
+        """Inject the scenario's fault models (`model.scenario` KillPods, FailNode, ConflictRate,
+        ErrorRate, WatchLatency, MetricsOutage) at their times, counted from now."""
+        from sim.apiserver import FaultWindow
+
+        base = self.now
+        for f in faults:
+            at = base + float(f.at)
+            until = base + float(getattr(f, "until", f.at))
+            if f.type == "conflicts":
+                kinds = tuple(f.kinds) if f.kinds else None
+                self.api.faults.add(FaultWindow(at, until, "conflict", f.probability, kinds=kinds))
+            elif f.type == "errors":
+                verbs = tuple(f.verbs) if f.verbs else None
+                kind = "timeout" if f.timeout else "error"
+                self.api.faults.add(FaultWindow(at, until, kind, f.probability, verbs=verbs))
+            elif f.type == "watchLatency":
+                self.api.faults.add(
+                    FaultWindow(at, until, "latency", 1.0, verbs=("watch",), latency=f.latency)
+                )
+            elif f.type == "metricsOutage":
+                self.outages.append((at, until, f.role))
+                self.observer.disturb(at, until, f"metrics outage {f.role or 'all'}")
+            else:
+                self.sim.env.process(self._later(at - base, f))
+
+    def _later(self, delay: float, fault: Any) -> Any:
+        yield self.sim.env.timeout(delay)
+        if fault.type == "killPods":
+            self.kill_pods(fault.role, fault.count)
+        elif fault.type == "failNode":
+            self.fail_node(fault.node)
+
     # ------------------------------------------------------------------ invariants
 
     def observation(self, **bounds: Any) -> Observation:
@@ -345,3 +398,23 @@ def _objects(manifest: Mapping[str, Any] | str | Path) -> list[dict[str, Any]]:
     if isinstance(manifest, str) and "\n" not in manifest and Path(manifest).is_file():
         text = Path(manifest).read_text(encoding="utf-8")
     return [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+
+
+def rate_at(shape: Any, t: float) -> float:
+    """The request rate of a scenario `Synthetic` shape at second `t` (as sim/scenario/world.py)."""
+    import math
+
+    kind = str(getattr(shape.shape, "value", shape.shape))
+    peak = shape.peak_rate if shape.peak_rate is not None else shape.rate
+    start = shape.at or 0.0
+    if kind == "constant":
+        return float(shape.rate)
+    if kind == "step":
+        return float(shape.rate if t < start else peak)
+    if kind == "ramp":
+        frac = min(1.0, max(0.0, (t - start) / (shape.length or 1.0)))
+        return float(shape.rate + (peak - shape.rate) * frac)
+    if kind == "diurnal":
+        period = shape.length or 86400.0
+        return float((shape.rate + peak) / 2 - (peak - shape.rate) / 2 * math.cos(2 * math.pi * t / period))
+    return float(peak if start <= t < start + (shape.length or 0.0) else shape.rate)
