@@ -1,6 +1,8 @@
 """Benchmark: `dsim validate` throughput and peak memory on a generated 10,000-object multi-document file.
 
-Runs the validation in a fresh subprocess so that peak RSS is that of validation alone."""
+Runs the validation (load, admission, lints: everything but printing) in a fresh subprocess so that peak RSS is
+that of validation alone. Throughput is objects per CPU-second of that process (robust to other jobs sharing the
+cores) and, as a second figure, per wall-clock second."""
 
 from __future__ import annotations
 
@@ -133,11 +135,12 @@ def _objects(n: int) -> list[dict[str, Any]]:
 _CHILD = r"""
 import json, resource, sys, time
 from model.validation import validate_paths
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 report = validate_paths([sys.argv[1]])
-elapsed = time.perf_counter() - t0
+elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
 rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"objects": len(report.objects), "errors": report.error_count, "elapsed": elapsed, "rss_kb": rss_kb}))
+print(json.dumps({"objects": len(report.objects), "errors": report.error_count, "elapsed": elapsed, "cpu": cpu,
+                  "rss_kb": rss_kb}))
 """
 
 
@@ -157,11 +160,18 @@ def run() -> dict[str, dict[str, Any]]:
     result = json.loads(proc.stdout)
     if result["objects"] != OBJECTS or result["errors"]:
         raise RuntimeError(f"benchmark input did not validate cleanly: {result}")
+    # The headline figure divides by the child's CPU time, so other jobs sharing the cores do not distort it;
+    # the wall-clock figure is reported next to it.
     return {
         "validate.objects_per_s": {
-            "value": round(OBJECTS / result["elapsed"], 1),
-            "unit": "objects/s",
+            "value": round(OBJECTS / result["cpu"], 1),
+            "unit": "objects/s (CPU time)",
             "target": ">= 5000",
+        },
+        "validate.objects_per_s_wall": {
+            "value": round(OBJECTS / result["elapsed"], 1),
+            "unit": "objects/s (wall clock)",
+            "target": "report",
         },
         "validate.peak_rss_mb": {
             "value": round(result["rss_kb"] / 1024, 1),
@@ -173,4 +183,4 @@ def run() -> dict[str, dict[str, Any]]:
 
 if __name__ == "__main__":
     for name, fig in run().items():
-        print(f"{name:28s} {fig['value']:>12} {fig['unit']:10s} target {fig['target']}")
+        print(f"{name:30s} {fig['value']:>10} {fig['unit']:24s} target {fig['target']}")
