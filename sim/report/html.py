@@ -42,6 +42,8 @@ def fmt_num(value: object, digits: int = 3) -> str:
     if isinstance(value, float):
         if value == int(value) and abs(value) < 1e12:
             return f"{int(value):,}"
+        if abs(value) >= 100:
+            return f"{value:,.0f}"
         return f"{value:.{digits}g}" if abs(value) < 1 else f"{value:,.{digits}f}".rstrip("0").rstrip(".")
     return esc(value)
 
@@ -127,7 +129,8 @@ def quirks_section(summary: Mapping[str, Any]) -> str:
     enabled = summary.get("quirks", {})
     triggered = summary.get("quirks_triggered", {})
     rows = []
-    for name in sorted(enabled):
+    # the quirks that changed decisions first, then the rest by name
+    for name in sorted(enabled, key=lambda q: (-int(triggered.get(q, 0) or 0), q)):
         on = enabled[name]
         rows.append(
             f"<tr><td><code>{esc(name)}</code></td><td>{'on' if on else 'off'}</td>"
