@@ -150,6 +150,10 @@ class Informer:
         for key in sorted(self._cache):
             handler(InformerEvent(WatchEventType.ADDED, self._cache[key]))
 
+    def add_event_handler(self, fn: Callable[..., None]) -> None:
+        """Duck-typed alias used by `sim.load.endpoints`: `fn(event)` on every change."""
+        self.add_handler(fn)
+
     # ------------------------------------------------------------------ reads
 
     def get(self, namespace: str, name: str) -> dict[str, Any] | None:
