@@ -240,6 +240,11 @@ def run() -> dict[str, dict[str, Any]]:
             "unit": "events/s",
             "target": "",
         },
+        "replay.azure_conv.events_per_request": {
+            "value": auto["events"] / auto["arrived"],
+            "unit": "events/request",
+            "target": "a few (no per-token events)",
+        },
         "replay.simpy_ceiling_events_per_s": {
             "value": auto["ceiling"],
             "unit": "events/s",
