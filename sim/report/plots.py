@@ -118,9 +118,11 @@ def plot_replicas(
     *,
     roles: Sequence[str] | None = None,
     title: str = "",
+    faults: Sequence[Mapping[str, Any]] = (),
 ) -> Path:
     """Per role: ready (filled), spec (solid), desired (dashed), starting (dotted) replicas, with the
-    load arriving at the role (grey, right axis) and scaling decisions marked."""
+    load arriving at the role (grey, right axis), scaling decisions marked, and injected faults
+    (red: a line for a one-off fault, a shaded band for a fault window, named on the top panel)."""
     order = _roles(ts, roles)
     colours = role_colours(order)
     div, xlabel = _time_axis(_sim_seconds(ts))
@@ -152,6 +154,7 @@ def plot_replicas(
         _scale_marks(ax, scale_events, role, c, div)
         top = max([*ready, *spec, *desired, *starting, 1.0])
         ax.set_ylim(0, top * 1.45 + 0.5)  # headroom so the legend never hides a line
+        _fault_marks(ax, faults, div, label_them=ax is axes[0, 0])
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(f"{role}\nreplicas (pods)")
         ax.grid(True, alpha=0.3)
@@ -172,6 +175,35 @@ def plot_replicas(
     axes[-1, 0].set_xlabel(xlabel)
     fig.suptitle(title or "Replicas per role against load", fontsize=12)
     return _finish(fig, path)
+
+
+FAULT_COLOUR = "#C0392B"
+
+
+def _fault_marks(ax: Axes, faults: Sequence[Mapping[str, Any]], div: float, *, label_them: bool) -> None:
+    labels: dict[float, list[str]] = {}
+    for f in faults:
+        labels.setdefault(float(f["t"]) / div, []).append(str(f.get("fault", "fault")))
+        t = float(f["t"]) / div
+        until = f.get("until")
+        if until is not None:
+            ax.axvspan(t, float(until) / div, color=FAULT_COLOUR, alpha=0.08, linewidth=0)
+        else:
+            ax.axvline(t, color=FAULT_COLOUR, linewidth=1.0, linestyle="-.", alpha=0.8)
+    if label_them:  # above the top panel, clear of the legend; faults at one instant share a label
+        for t, names in labels.items():
+            ax.text(
+                t,
+                1.01,
+                ", ".join(names),
+                transform=ax.get_xaxis_transform(),
+                rotation=35,
+                va="bottom",
+                ha="left",
+                fontsize=7,
+                color=FAULT_COLOUR,
+                clip_on=False,
+            )
 
 
 def _binned(
@@ -373,6 +405,7 @@ def render_run_plots(
     *,
     roles: Sequence[str] | None = None,
     name: str = "",
+    faults: Sequence[Mapping[str, Any]] = (),
 ) -> list[Path]:
     """All PNGs of one run into `folder` (the names in FIGURES)."""
     prefix = f"{name}: " if name else ""
@@ -383,6 +416,7 @@ def render_run_plots(
             folder / "replicas.png",
             roles=roles,
             title=f"{prefix}replicas per role against load",
+            faults=faults,
         ),
         plot_latency(
             ts, folder / "latency.png", roles=roles, title=f"{prefix}latency per role and end to end"

@@ -38,7 +38,15 @@ def render_folder(folder: Path, summary: dict[str, Any] | None = None) -> Path:
     summary = summary if summary is not None else read_summary(folder / "summary.json")
     ts = read_timeseries(folder / "timeseries.csv")
     roles = summary.get("role_order") or None
-    render_run_plots(folder, ts, scale_events(folder), roles=roles, name=str(summary.get("scenario", "")))
+    events = read_events(folder / "events.jsonl")
+    render_run_plots(
+        folder,
+        ts,
+        of_type(events, "scale"),
+        roles=roles,
+        name=str(summary.get("scenario", "")),
+        faults=of_type(events, "fault"),
+    )
     resolved = folder / RESOLVED_SCENARIO
     text = resolved.read_text(encoding="utf-8") if resolved.exists() else ""
     return render_html(folder, summary, scenario_yaml=text)
