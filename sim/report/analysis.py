@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from sim.load.service_models import (
     ServiceParams,
     TokenizerParams,
 )
+from sim.report.events import read_events
 from sim.report.summary import read_summary
 from sim.report.timeseries import TimeSeries, read_timeseries
 
@@ -279,18 +279,22 @@ class RunData:
         return [e for e in self.events if e.get("type") == "scale"]
 
 
-def read_events(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
 def load_run(folder: Path, models: Mapping[str, RoleCostModel], *, label: str = "") -> RunData:
     """Read a run folder (summary.json, timeseries.csv, events.jsonl) and cost each role."""
     summary = read_summary(folder / "summary.json")
     ts = read_timeseries(folder / "timeseries.csv")
     events = read_events(folder / "events.jsonl")
+    return _run_data(label or folder.name, folder, summary, ts, events, models)
+
+
+def _run_data(
+    label: str,
+    folder: Path,
+    summary: dict[str, Any],
+    ts: TimeSeries,
+    events: list[dict[str, Any]],
+    models: Mapping[str, RoleCostModel],
+) -> RunData:
     roles: dict[str, RoleRun] = {}
     per_role = summary.get("roles") or {}
     for role in summary.get("role_order") or list(models):
@@ -306,7 +310,7 @@ def load_run(folder: Path, models: Mapping[str, RoleCostModel], *, label: str = 
             scale_downs=int(info.get("scale_downs") or 0),
             replicas_max=info.get("replicas_max"),
         )
-    return RunData(label or folder.name, folder, summary, ts, events, roles)
+    return RunData(label, folder, summary, ts, events, roles)
 
 
 def comparison_rows(
@@ -542,6 +546,31 @@ def run_variant(
     return load_run(out, models if models is not None else scenario_cost_models(resolved), label=label)
 
 
+def simulate(
+    resolved: ResolvedScenario, *, label: str, models: Mapping[str, RoleCostModel] | None = None
+) -> RunData:
+    """The runner's world, in memory: the same simulation as `run_variant` (same digest inputs)
+    without writing a run folder or rendering its report, for sweeps of many short runs."""
+    from sim.scenario.world import World
+
+    world = World(resolved)
+    world.build()
+    world.run()
+    summary: dict[str, Any] = {
+        "scenario": resolved.scenario.name,
+        "seed": resolved.scenario.seed,
+        "profile": resolved.scenario.profile.value,
+        "sim_seconds": world.now,
+        "requests": world.request_counts(),
+        "latency": world.latency_summary(),
+        "role_order": list(resolved.roles),
+        "roles": world.role_summary(),
+    }
+    events = list(world.event_log())
+    costs = models if models is not None else scenario_cost_models(resolved)
+    return _run_data(label, Path(), summary, world.timeseries(), events, costs)
+
+
 def costs_by_run(runs: Sequence[RunData], unit: str = "GPU-hours") -> dict[str, dict[str, float]]:
     """{run label: {role: GPU-hours (or pod-hours)}} for `plots.plot_cost_by_run`."""
     gpu = unit == "GPU-hours"
@@ -564,3 +593,36 @@ def actions_by_run(runs: Sequence[RunData]) -> dict[str, dict[str, tuple[int, in
 
 def drops_by_run(runs: Sequence[RunData]) -> dict[str, int]:
     return {r.label: int(r.requests.get("dropped", 0)) for r in runs}
+
+
+def with_traffic_start(resolved: ResolvedScenario, start_at: float) -> ResolvedScenario:
+    """The workload starts at `start_at` instead: the synthetic shape's times (scenario times) move
+    with it and the run is lengthened or shortened by the same amount, so the traffic pattern
+    after the start, and the time left after it, are unchanged."""
+    sc = resolved.scenario
+    if sc.workload is None:
+        raise ValueError("the scenario has no workload")
+    shift = float(start_at) - sc.workload.start_at
+    data = resolved.scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    workload = dict(data["workload"])
+    workload["startAt"] = float(start_at)
+    synthetic = workload.get("synthetic")
+    if synthetic is not None:
+        synthetic = dict(synthetic)
+        if synthetic.get("at") is not None:
+            synthetic["at"] = float(synthetic["at"]) + shift
+        if synthetic.get("phases"):
+            synthetic["phases"] = [{**ph, "at": float(ph["at"]) + shift} for ph in synthetic["phases"]]
+        workload["synthetic"] = synthetic
+    return _rebuilt(resolved, {"workload": workload, "duration": sc.duration + shift})
+
+
+def with_synthetic(resolved: ResolvedScenario, **fields: Any) -> ResolvedScenario:
+    """The synthetic workload with some fields replaced (camelCase names as in the scenario file,
+    e.g. `rate=3, peakRate=10, inputTokens=2048`); times are scenario times."""
+    data = resolved.scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    workload = dict(data.get("workload") or {})
+    if "synthetic" not in workload:
+        raise ValueError("the scenario's workload is not synthetic")
+    workload["synthetic"] = {**workload["synthetic"], **fields}
+    return _rebuilt(resolved, {"workload": workload})

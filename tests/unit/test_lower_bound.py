@@ -3,6 +3,7 @@ that completed every request paid, and is tight where the arithmetic says it mus
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -184,3 +185,23 @@ def test_pod_seconds_is_a_left_riemann_sum() -> None:
         ts.add(float(t), "a", {"ready": ready, "starting": starting})
     assert pod_seconds(ts, "a") == 1 * 1 + 2 * 1 + 2 * 2
     assert pod_seconds(ts, "a", ("ready",)) == 1 + 1 + 4
+
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+@pytest.mark.parametrize("name", ["embedding-pipeline", "azure-conversation-replay"])
+def test_bound_below_full_stack_runs_that_complete_everything(name: str) -> None:
+    """Whole runs (control plane, scalers, cold starts): a shipped scenario that completes every
+    request paid at least the bound in pod-hours and GPU-hours on every role."""
+    from sim.report.analysis import scenario_lower_bound, simulate
+    from sim.scenario.load import load_scenario
+
+    resolved = load_scenario(SCENARIOS / f"{name}.yaml")
+    run = simulate(resolved, label=name)
+    assert run.completed_everything, run.requests
+    bound = scenario_lower_bound(resolved)
+    assert [b.requests for b in bound.values()] == [run.requests["arrived"]] * len(bound)
+    for role, b in bound.items():
+        assert 0 < b.pod_hours <= run.roles[role].pod_hours or b.pod_seconds == 0.0, role
+        assert b.gpu_hours <= run.roles[role].gpu_hours, role
