@@ -530,11 +530,71 @@ def selector_issues(selector: Mapping[str, Any], path: str) -> list[FieldIssue]:
     return issues
 
 
+_PERCENT = re.compile(r"^[0-9]+%$")
+
+
+def strategy_issues(strategy: Mapping[str, Any] | None) -> list[FieldIssue]:
+    """apps/v1 strategy validation: maxSurge/maxUnavailable are integers or "N%" and not both zero;
+    `rollingUpdate` is forbidden with `type: Recreate`."""
+    # upstream: k8s.io/kubernetes pkg/apis/apps/validation/validation.go ValidateRollingUpdateDeployment
+    if not strategy:
+        return []
+    rolling = strategy.get("rollingUpdate")
+    if strategy.get("type") == "Recreate" and rolling is not None:
+        return [
+            FieldIssue(
+                "spec.strategy.rollingUpdate",
+                "Forbidden: may not be specified when strategy `type` is 'Recreate'",
+            )
+        ]
+    if not rolling:
+        return []
+    issues: list[FieldIssue] = []
+    values: dict[str, float] = {}
+    for field in ("maxSurge", "maxUnavailable"):
+        value = rolling.get(field)
+        path = f"spec.strategy.rollingUpdate.{field}"
+        if isinstance(value, str):
+            if not _PERCENT.match(value):
+                issues.append(
+                    FieldIssue(
+                        path,
+                        f"Invalid value: {show(value)}: a valid percent string must be a numeric string followed by an ending '%' (e.g. '25%')",
+                        value=value,
+                    )
+                )
+                continue
+            values[field] = float(value[:-1])
+            if field == "maxUnavailable" and values[field] > 100:
+                issues.append(
+                    FieldIssue(
+                        path, f"Invalid value: {show(value)}: must not be greater than 100%", value=value
+                    )
+                )
+        elif isinstance(value, int):
+            if value < 0:
+                issues.append(
+                    FieldIssue(
+                        path, f"Invalid value: {value}: must be greater than or equal to 0", value=value
+                    )
+                )
+            values[field] = float(value)
+    if not issues and values.get("maxSurge", 1.0) == 0 and values.get("maxUnavailable", 1.0) == 0:
+        issues.append(
+            FieldIssue(
+                "spec.strategy.rollingUpdate.maxUnavailable",
+                "Invalid value: 0: may not be 0 when `maxSurge` is 0",
+                value=0,
+            )
+        )
+    return issues
+
+
 def _deployment_rules(obj: Mapping[str, Any]) -> list[FieldIssue]:
-    """apps/v1 validation: the selector must be non-empty and match the template's labels."""
+    """apps/v1 validation: strategy; the selector must be non-empty and match the template's labels."""
     spec = obj["spec"]
     selector = spec["selector"]
-    issues = selector_issues(selector, "spec.selector")
+    issues = strategy_issues(spec.get("strategy")) + selector_issues(selector, "spec.selector")
     if issues:
         return issues
     if not selector.get("matchLabels") and not selector.get("matchExpressions"):
@@ -576,6 +636,23 @@ def pod_spec_issues(spec: Mapping[str, Any] | None, path: str) -> list[FieldIssu
             resources = container.get("resources")
             if resources:
                 issues.extend(_resource_issues(resources, f"{cpath}.resources"))
+            for probe_name in ("readinessProbe", "livenessProbe", "startupProbe"):
+                probe = container.get(probe_name)
+                if probe is not None:
+                    handlers = [
+                        h for h in ("exec", "httpGet", "tcpSocket", "grpc") if probe.get(h) is not None
+                    ]
+                    if not handlers:
+                        issues.append(
+                            FieldIssue(f"{cpath}.{probe_name}", "Required value: must specify a handler type")
+                        )
+                    elif len(handlers) > 1:
+                        issues.append(
+                            FieldIssue(
+                                f"{cpath}.{probe_name}.{handlers[1]}",
+                                "Forbidden: may not specify more than 1 handler type",
+                            )
+                        )
     return issues
 
 

@@ -276,3 +276,51 @@ def test_hpa_min_le_max() -> None:
     assert errors(hpa) == [
         ("spec.minReplicas", "Invalid value: 5: must be less than or equal to maxReplicas")
     ]
+
+
+def _deployment(
+    strategy: dict[str, Any] | None = None, probe: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    container: dict[str, Any] = {"name": "c"}
+    if probe is not None:
+        container["readinessProbe"] = probe
+    spec: dict[str, Any] = {
+        "selector": {"matchLabels": {"a": "b"}},
+        "template": {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [container]}},
+    }
+    if strategy is not None:
+        spec["strategy"] = strategy
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"}, "spec": spec}
+
+
+def test_deployment_strategy_rules() -> None:
+    assert (
+        errors(
+            _deployment({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}})
+        )
+        == []
+    )
+    assert errors(_deployment({"rollingUpdate": {"maxSurge": "25", "maxUnavailable": 1}})) == [
+        (
+            "spec.strategy.rollingUpdate.maxSurge",
+            "Invalid value: \"25\": a valid percent string must be a numeric string followed by an ending '%' (e.g. '25%')",
+        )
+    ]
+    assert errors(_deployment({"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}})) == [
+        ("spec.strategy.rollingUpdate.maxUnavailable", "Invalid value: 0: may not be 0 when `maxSurge` is 0")
+    ]
+    assert errors(_deployment({"type": "Recreate", "rollingUpdate": {}})) == [
+        ("spec.strategy.rollingUpdate", "Forbidden: may not be specified when strategy `type` is 'Recreate'")
+    ]
+
+
+def test_probe_needs_exactly_one_handler() -> None:
+    assert errors(_deployment(probe={"periodSeconds": 5})) == [
+        ("spec.template.spec.containers[0].readinessProbe", "Required value: must specify a handler type")
+    ]
+    assert errors(_deployment(probe={"httpGet": {"port": 80}, "tcpSocket": {"port": 80}})) == [
+        (
+            "spec.template.spec.containers[0].readinessProbe.tcpSocket",
+            "Forbidden: may not specify more than 1 handler type",
+        )
+    ]
