@@ -39,6 +39,8 @@ from sim.apiserver.watch import DisconnectHandler, Watch, WatchEvent, WatchEvent
 if TYPE_CHECKING:
     from sim.clock import Simulation
 
+_ABSENT: dict[str, Any] = {}
+
 # Alphabet Kubernetes uses for generateName suffixes (k8s.io/apimachinery/pkg/util/rand String).
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
@@ -94,8 +96,9 @@ class APIServer:
         """The latest resourceVersion handed out (what a list would report)."""
         return str(self._rv)
 
-    def _timestamp(self, at: float | None = None) -> str:
-        """`Simulation.timestamp`, memoised per whole second (it is called on every write)."""
+    def timestamp(self, at: float | None = None) -> str:
+        """`Simulation.timestamp` (RFC 3339, seconds), memoised per whole second: it is needed on
+        most writes, by the server and by the simulated kubelet and controllers."""
         t = self.sim.env.now if at is None else at
         sec = math.floor(t)
         if sec != self._ts_sec:
@@ -295,7 +298,7 @@ class APIServer:
             meta.pop(k, None)
         meta["uid"] = self._uid(kind, namespace, name)
         meta["generation"] = 1
-        meta["creationTimestamp"] = self._timestamp()
+        meta["creationTimestamp"] = self.timestamp()
         apply_defaults(kind, new)
         if info.status_subresource:
             # upstream: pkg/registry/*/strategy.go PrepareForCreate (status is reset on create)
@@ -485,7 +488,11 @@ class APIServer:
         except Invalid as exc:
             raise self._fail(exc, actor, verb, kind, namespace, name, old_rv, subresource) from None
         changed: list[str] = []
-        changed_paths(old, new, "", changed)
+        if subresource == "status":
+            # only status can differ (metadata was copied, spec shared)
+            changed_paths(old.get("status", _ABSENT), new.get("status", _ABSENT), "status", changed)
+        else:
+            changed_paths(old, new, "", changed)
         rv = self._next_rv()
         new["metadata"]["resourceVersion"] = rv
         self.writes += 1
@@ -559,7 +566,7 @@ class APIServer:
                 return  # already terminating with an equal or shorter grace period
         meta = dict(old_meta)
         new = {**old, "metadata": meta}
-        meta["deletionTimestamp"] = self._timestamp(now + grace)
+        meta["deletionTimestamp"] = self.timestamp(now + grace)
         meta["deletionGracePeriodSeconds"] = grace
         changed: list[str] = []
         changed_paths(old, new, "", changed)
@@ -635,7 +642,7 @@ class APIServer:
                 "type": "PodScheduled",
                 "status": "True",
                 "lastProbeTime": None,
-                "lastTransitionTime": self._timestamp(),
+                "lastTransitionTime": self.timestamp(),
             },
         )
         status["conditions"] = conditions

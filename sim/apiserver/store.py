@@ -33,6 +33,8 @@ class Store:
         ref = (kind, meta.get("namespace", ""), meta["name"])
         self.table(kind)[(ref[1], ref[2])] = obj
         self.by_uid[meta["uid"]] = ref
+        if old is not None and old["metadata"].get("ownerReferences") is meta.get("ownerReferences"):
+            return  # unchanged (shared by copy-on-write): the owner index is still right
         old_owners = _owner_uids(old) if old is not None else ()
         new_owners = _owner_uids(obj)
         if old_owners != new_owners:
@@ -65,7 +67,10 @@ def _owner_uids(obj: dict[str, Any]) -> tuple[str, ...]:
     refs = obj["metadata"].get("ownerReferences")
     if not refs:
         return ()
-    return tuple(r["uid"] for r in refs if "uid" in r)
+    if len(refs) == 1:
+        uid = refs[0].get("uid")
+        return () if uid is None else (uid,)
+    return tuple([r["uid"] for r in refs if "uid" in r])
 
 
 def owner_uids(obj: dict[str, Any]) -> tuple[str, ...]:

@@ -222,7 +222,7 @@ class DeploymentReconciler:
                 else ("NewReplicaSetCreated", f'Created new replica set "{rs_name}"')
             )
             if not has_pods or _get(conditions, "Progressing") is None:
-                _set_condition(conditions, _cond("Progressing", "True", reason, msg, self.sim.timestamp()))
+                _set_condition(conditions, _cond("Progressing", "True", reason, msg, self.api.timestamp()))
 
         exp = self.expectations.get(uid)
         if (exp is None or exp.satisfied(now)) and not spec.get("paused"):
@@ -248,7 +248,7 @@ class DeploymentReconciler:
                 new_status[k] = v
         if status.get("collisionCount") is not None:
             new_status["collisionCount"] = status["collisionCount"]
-        ts = self.sim.timestamp()
+        ts = self.api.timestamp()
         if available >= replicas - max_unavailable(d):
             _set_condition(
                 conditions,

@@ -56,6 +56,9 @@ class PodRuntime:
     not_ready_since: str = ""
     pod_ip: str = ""
     last_terminated: dict[str, Any] | None = None
+    containers: list[tuple[str, str]] | None = None  # (name, image) sorted by name
+    reported_phase: str = "Pending"
+    ip_reported: bool = False
 
 
 class Kubelet:
@@ -167,26 +170,26 @@ class Kubelet:
 
     def _enter_scheduled(self, rt: PodRuntime) -> None:
         rt.state = LifecycleState.SCHEDULED
-        now_ts = self.sim.timestamp()
+        now_ts = self.api.timestamp()
         rt.start_time = rt.start_time or now_ts
         rt.not_ready_since = rt.not_ready_since or now_ts
         self._record(rt)
-        self._write_status(rt, phase="Pending", waiting={"reason": "ContainerCreating"})
+        self._write_status(rt, phase="Pending", waiting={"reason": "ContainerCreating"}, initial=True)
         self._next(rt, LifecycleState.SCHEDULED)
 
     def _enter_running(self, rt: PodRuntime) -> None:
         rt.state = LifecycleState.RUNNING
-        rt.started_at = self.sim.timestamp()
+        rt.started_at = self.api.timestamp()
         if not rt.pod_ip:
             self._ips += 1
             rt.pod_ip = f"10.244.{(self._ips // 250) % 250}.{self._ips % 250 + 2}"
         self._record(rt)
-        self._write_status(rt, phase="Running", running=True)
+        self._write_status(rt, phase="Running", running=True, conditions_changed=False)
         self._next(rt, LifecycleState.RUNNING)
 
     def _enter_ready(self, rt: PodRuntime) -> None:
         rt.state = LifecycleState.READY
-        rt.ready_since = self.sim.timestamp()
+        rt.ready_since = self.api.timestamp()
         self._record(rt)
         self._write_status(rt, phase="Running", running=True, ready=True)
         self._next(rt, LifecycleState.READY)
@@ -199,7 +202,7 @@ class Kubelet:
         rt.last_crash = now
         delay = rt.backoff
         rt.backoff = BACKOFF_INITIAL if rt.backoff == 0.0 else min(rt.backoff * 2, BACKOFF_MAX)
-        finished = self.sim.timestamp()
+        finished = self.api.timestamp()
         rt.last_terminated = {
             "terminated": {
                 "exitCode": 1,
@@ -261,48 +264,61 @@ class Kubelet:
         waiting: dict[str, Any] | None = None,
         running: bool = False,
         ready: bool = False,
+        initial: bool = False,
+        conditions_changed: bool = True,
     ) -> None:
-        names = sorted(c.get("name", "") for c in rt.spec.get("containers") or ())
-        statuses = []
-        for name in names:
-            image = next((c.get("image", "") for c in rt.spec["containers"] if c.get("name") == name), "")
-            st: dict[str, Any] = {
-                "name": name,
-                "image": image,
-                "imageID": "",
-                "ready": ready,
-                "restartCount": rt.restart_count,
-                "started": running,
-                "state": {"running": {"startedAt": rt.started_at}}
-                if running
-                else {"waiting": dict(waiting or {})},
-                "lastState": dict(rt.last_terminated) if rt.last_terminated else {},
-            }
-            statuses.append(st)
-        unready = "" if ready else f"containers with unready status: [{' '.join(names)}]"
-        since = rt.ready_since if ready else rt.not_ready_since
-        conditions = [
-            {
-                "type": "Initialized",
-                "status": "True",
-                "lastProbeTime": None,
-                "lastTransitionTime": rt.start_time,
-            },
-            _ready_cond("Ready", ready, since, unready),
-            _ready_cond("ContainersReady", ready, since, unready),
-        ]
-        if rt.scheduled_condition is not None:
-            conditions.append(rt.scheduled_condition)
+        """Patch the pod's status. Only the parts that can have changed are sent (the stored result
+        is the same as the kubelet's full status patch)."""
+        containers = rt.containers
+        if containers is None:
+            containers = rt.containers = sorted(
+                (c.get("name", ""), c.get("image", "")) for c in rt.spec.get("containers") or ()
+            )
+        state = {"running": {"startedAt": rt.started_at}} if running else {"waiting": dict(waiting or {})}
+        last = dict(rt.last_terminated) if rt.last_terminated else {}
         status: dict[str, Any] = {
-            "phase": phase,
-            "conditions": conditions,
-            "hostIP": self._host_ip(rt.node),
-            "startTime": rt.start_time,
-            "containerStatuses": statuses,
+            "containerStatuses": [
+                {
+                    "name": name,
+                    "image": image,
+                    "imageID": "",
+                    "ready": ready,
+                    "restartCount": rt.restart_count,
+                    "started": running,
+                    "state": state,
+                    "lastState": last,
+                }
+                for name, image in containers
+            ]
         }
-        if rt.pod_ip:
+        if initial or conditions_changed:
+            unready = (
+                "" if ready else f"containers with unready status: [{' '.join(n for n, _ in containers)}]"
+            )
+            since = rt.ready_since if ready else rt.not_ready_since
+            conditions = [
+                {
+                    "type": "Initialized",
+                    "status": "True",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": rt.start_time,
+                },
+                _ready_cond("Ready", ready, since, unready),
+                _ready_cond("ContainersReady", ready, since, unready),
+            ]
+            if rt.scheduled_condition is not None:
+                conditions.append(rt.scheduled_condition)
+            status["conditions"] = conditions
+        if initial:
+            status["hostIP"] = self._host_ip(rt.node)
+            status["startTime"] = rt.start_time
+        if initial or phase != rt.reported_phase:
+            status["phase"] = phase
+            rt.reported_phase = phase
+        if rt.pod_ip and not rt.ip_reported:
             status["podIP"] = rt.pod_ip
             status["podIPs"] = [{"ip": rt.pod_ip}]
+            rt.ip_reported = True
         self._patch_status(rt, status)
 
     def _host_ip(self, node: str) -> str:

@@ -80,7 +80,7 @@ class NodeLifecycle:
                                 "True",
                                 "KubeletReady",
                                 "kubelet is posting ready status",
-                                self.sim.timestamp(),
+                                self.api.timestamp(),
                             )
                         ]
                     }
@@ -97,7 +97,7 @@ class NodeLifecycle:
         yield env.timeout(self.config.monitor_grace_period)
         if self._generation.get(node) != gen:
             return
-        ts = self.sim.timestamp()
+        ts = self.api.timestamp()
         self.log.append((self.sim.now, "node-unknown", node))
         try:
             self.api.patch(
@@ -159,7 +159,7 @@ class NodeLifecycle:
         meta = pod["metadata"]
         if meta.get("deletionTimestamp") is not None:
             return
-        ts = self.sim.timestamp()
+        ts = self.api.timestamp()
         conds = []
         changed = False
         for c in (pod.get("status") or {}).get("conditions") or ():

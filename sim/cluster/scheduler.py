@@ -298,7 +298,7 @@ class Scheduler:
                 "reason": "Unschedulable",
                 "message": message,
                 "lastProbeTime": None,
-                "lastTransitionTime": self.sim.timestamp(),
+                "lastTransitionTime": self.api.timestamp(),
             }
             others = [
                 c

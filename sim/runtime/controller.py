@@ -135,7 +135,14 @@ class Controller:
             if not p(event):
                 return
         # upstream: controller-runtime pkg/handler/enqueue_owner.go (old and new owners on update)
-        for obj in (event.old, event.obj) if event.old is not None else (event.obj,):
+        new = event.obj
+        old = event.old
+        objs: tuple[dict[str, Any], ...] = (new,)
+        if old is not None and old["metadata"].get("ownerReferences") is not new["metadata"].get(
+            "ownerReferences"
+        ):
+            objs = (old, new)
+        for obj in objs:
             ref = _controller_owner(obj, self.for_kind)
             if ref is not None:
                 self.queue.add(Request(obj["metadata"].get("namespace", ""), ref["name"]))

@@ -122,6 +122,10 @@ class Informer:
 
     def _store(self, key: Key, obj: dict[str, Any], old: dict[str, Any] | None = None) -> None:
         self._cache[key] = obj
+        if old is not None and old["metadata"].get("ownerReferences") is obj["metadata"].get(
+            "ownerReferences"
+        ):
+            return  # shared by the server's copy-on-write: owner index unchanged
         if old is not None:
             for uid in _owner_uids(old):
                 idx = self._by_owner.get(uid)
