@@ -402,6 +402,33 @@ class OutageAwareMetrics:
                 return value
         return None
 
+    def collect(self, source: Mapping[str, Any], pods: Any, now: float, **flags: Any) -> Any:
+        """upstream's DefaultMetricCollector over the load layer's pods, minus pods whose metrics
+        are in an outage; records what the scaler saw for the time series."""
+        from sim.load.metrics import MetricSnapshot
+
+        loads = list(self.world.loads.values())
+        if not loads:
+            return MetricSnapshot({}, error="no workload: no metrics")
+
+        def name_of(p: Any) -> str:
+            return p if isinstance(p, str) else str(p["metadata"]["name"])
+
+        live = [p for p in pods if not self.world.metrics_outage(name_of(p), now)]
+        if pods and not live:
+            return MetricSnapshot({}, error="metrics unavailable: injected metrics outage")
+        snap = loads[0].metrics.collect(source, live, now, **flags)
+        metric = str(source.get("targetMetric", ""))
+        for pod, sample in sorted(getattr(snap, "values", {}).items()):
+            self.world.recorder.saw_metric(pod, metric, sample)
+        return snap
+
+    def external_metric(self, namespace: str, metric: str, selector: Any, now: float) -> Any:
+        if self.world.metrics_outage("", now):
+            return []
+        loads = list(self.world.loads.values())
+        return loads[0].metrics.external_metric(namespace, metric, selector, now) if loads else []
+
     def __getattr__(self, name: str) -> Any:
         # Other source types (resource, prometheus, external) of the load layer's provider.
         loads = list(self.world.loads.values())
