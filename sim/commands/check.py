@@ -124,7 +124,7 @@ def check(
     except InputError as err:
         _fail_input(err)
         return
-    is_scenario = base.scenario.name != "check" or (source.suffix in (".yaml", ".yml") and _is_scenario(source))
+    is_scenario = source.is_file() and _is_scenario(source)
     chosen = profile or (base.scenario.profile.value if is_scenario else "corrected")
 
     def progress(runs: int, found: list[Violation]) -> None:
