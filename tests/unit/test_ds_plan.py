@@ -344,3 +344,25 @@ def test_role_replicas_change_still_propagates_when_tracking() -> None:
     assert obj is not None
     assert obj["spec"]["replicas"] == 4
     assert obj["metadata"]["annotations"] == {"scaler.bud.studio/applied-replicas": "4"}
+
+
+def test_depends_on_edit_reevaluates_roles_not_started() -> None:
+    roles = [
+        {"name": "a", "roleType": "Custom"},
+        {"name": "b", "roleType": "Custom", "dependsOn": ["a"]},
+        {"name": "c", "roleType": "Custom", "dependsOn": ["b"]},
+    ]
+    ds = _ds(roles)
+    deps = [_running(ds, roles[0], ready=0), _running(ds, roles[1])]  # a lost its pod; b already runs
+    svcs = [desired_service(ds, r) for r in roles[:2]]
+    plan = _plan(ds, deps, svcs, upstream=False)
+    assert _verbs(plan) == [("create", "Deployment", "emb-c"), ("create", "Service", "emb-c")]
+    edited = copy.deepcopy(roles)
+    edited[2]["dependsOn"] = ["a", "b"]
+    plan = _plan(_ds(edited, generation=2), deps, svcs, upstream=False)
+    assert _verbs(plan) == []  # c now waits for a; b keeps running although a is not Ready
+    assert [(r.name, r.started, r.waiting_for) for r in plan.roles] == [
+        ("a", True, ()),
+        ("b", True, ()),
+        ("c", False, ("a",)),
+    ]
