@@ -255,13 +255,27 @@ class APIServer:
     # ------------------------------------------------------------------ create
 
     def create(
-        self, obj: Mapping[str, Any], actor: str = "client", copy_result: bool = True
+        self,
+        obj: Mapping[str, Any],
+        actor: str = "client",
+        copy_result: bool = True,
+        fresh_input: bool = False,
     ) -> dict[str, Any]:
+        """POST. `fresh_input=True` (in-simulator callers): `obj` is JSON the caller never mutates
+        again and whose nested values may be shared with stored objects; it is not validated or
+        deep-copied."""
         kind = obj.get("kind")
         if not isinstance(kind, str):
             raise Unsupported(f"object has no string 'kind': {obj!r:.200}")
         info = resource_info(kind)
-        new: dict[str, Any] = checked_copy(obj)
+        new: dict[str, Any]
+        if fresh_input:
+            new = dict(obj)
+            new["metadata"] = dict(obj.get("metadata") or {})
+            if isinstance(new.get("spec"), dict):
+                new["spec"] = dict(new["spec"])  # defaulting may add top-level spec keys
+        else:
+            new = checked_copy(obj)
         meta = new.get("metadata")
         if not isinstance(meta, dict):
             meta = new["metadata"] = {}

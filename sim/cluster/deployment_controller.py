@@ -480,7 +480,7 @@ class DeploymentReconciler:
         made = 0
         for _ in range(count):
             # upstream: replica_set.go manageReplicas (slowStartBatch); an error stops the batch
-            created = self.api.create(pod, actor=ACTOR, copy_result=False)
+            created = self.api.create(pod, actor=ACTOR, copy_result=False, fresh_input=True)
             exp.adds[created["metadata"]["name"]] = None
             made += 1
         return made

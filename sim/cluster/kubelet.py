@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from sim.apiserver.errors import ApiError, NotFound
 from sim.apiserver.watch import WatchEventType
 from sim.cluster.podutil import condition
-from sim.cluster.stages import LifecycleState, StageSet, sample_delay
+from sim.cluster.stages import LifecycleState, StageSet, label_key_of, sample_delay
 from sim.runtime.informer import InformerEvent, InformerFactory
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ class PodRuntime:
     last_terminated: dict[str, Any] | None = None
     containers: list[tuple[str, str]] | None = None  # (name, image) sorted by name
     reported_phase: str = "Pending"
+    label_key: tuple[tuple[str, str], ...] = ()
     ip_reported: bool = False
 
 
@@ -98,6 +99,7 @@ class Kubelet:
                 uid=meta["uid"],
                 node=node,
                 labels=dict(meta.get("labels") or {}),
+                label_key=label_key_of(meta.get("labels")),
                 spec=pod.get("spec") or {},
                 scheduled_condition=_copy_cond(condition(pod, "PodScheduled")),
             )
@@ -118,7 +120,7 @@ class Kubelet:
         ev.callbacks.append(lambda _e: self._fire(rt, token, target))
 
     def _next(self, rt: PodRuntime, state: LifecycleState) -> None:
-        stage = self.stages.next_stage(state, rt.labels, self._rng)
+        stage = self.stages.next_stage(state, rt.labels, self._rng, rt.label_key)
         if stage is None:
             return
         delay = sample_delay(stage.delay, self._rng)
@@ -241,7 +243,7 @@ class Kubelet:
         rt.state = LifecycleState.TERMINATING
         self._record(rt)
         grace = float(pod["metadata"].get("deletionGracePeriodSeconds", 0) or 0)
-        stage = self.stages.next_stage(LifecycleState.TERMINATING, rt.labels, self._rng)
+        stage = self.stages.next_stage(LifecycleState.TERMINATING, rt.labels, self._rng, rt.label_key)
         delay = sample_delay(stage.delay, self._rng) if stage is not None else 0.0
         self._after(rt, min(delay, grace), LifecycleState.DELETED)
 

@@ -77,6 +77,10 @@ def sample_delay(spec: DelaySpec, rng: np.random.Generator) -> float:
     return float(values[int(rng.integers(len(values)))])
 
 
+def label_key_of(labels: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((labels or {}).items()))
+
+
 class StageSet:
     """An ordered list of stages with per-(state, labels) resolution cached."""
 
@@ -90,8 +94,14 @@ class StageSet:
         self.name_order = order
         self._cache: dict[tuple[LifecycleState, tuple[tuple[str, str], ...]], list[Stage]] = {}
 
-    def candidates(self, state: LifecycleState, labels: Mapping[str, str] | None) -> list[Stage]:
-        key = (state, tuple(sorted((labels or {}).items())))
+    def candidates(
+        self,
+        state: LifecycleState,
+        labels: Mapping[str, str] | None,
+        label_key: tuple[tuple[str, str], ...] | None = None,
+    ) -> list[Stage]:
+        """`label_key` (= `label_key(labels)`) may be passed by callers that resolve often."""
+        key = (state, label_key if label_key is not None else label_key_of(labels))
         hit = self._cache.get(key)
         if hit is not None:
             return hit
@@ -104,9 +114,13 @@ class StageSet:
         return out
 
     def next_stage(
-        self, state: LifecycleState, labels: Mapping[str, str] | None, rng: np.random.Generator
+        self,
+        state: LifecycleState,
+        labels: Mapping[str, str] | None,
+        rng: np.random.Generator,
+        label_key: tuple[tuple[str, str], ...] | None = None,
     ) -> Stage | None:
-        for st in self.candidates(state, labels):
+        for st in self.candidates(state, labels, label_key):
             if st.probability >= 1.0:
                 return st
             if st.probability > 0.0 and float(rng.random()) < st.probability:
