@@ -125,6 +125,27 @@ def requests_table(summary: Mapping[str, Any]) -> str:
     return f"<table><tr>{first}{lat_cells}</tr><tr>{second}{lat_vals}</tr></table>"
 
 
+def autoscalers_table(summary: Mapping[str, Any]) -> str:
+    scalers: Mapping[str, Mapping[str, Any]] = summary.get("autoscalers", {}) or {}
+    if not scalers:
+        return "<p><em>No autoscalers in this scenario.</em></p>"
+    rows = []
+    for name, a in scalers.items():
+        conds = "<br>".join(
+            f"<code>{esc(c.get('type'))}={esc(c.get('status'))}</code> {esc(c.get('reason'))}: {esc(c.get('message'))}"
+            for c in a.get("conditions", [])
+        )
+        rows.append(
+            f"<tr><td>{esc(name)}</td><td>{esc(a.get('target'))}</td><td>{esc(a.get('strategy'))}</td>"
+            f'<td class="num">{fmt_num(a.get("desired"))}</td><td class="num">{fmt_num(a.get("actual"))}</td>'
+            f"<td>{conds or '–'}</td></tr>"
+        )
+    return (
+        "<table><tr><th>autoscaler</th><th>target</th><th>strategy</th><th>desired</th><th>actual</th>"
+        "<th>conditions at the end of the run</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
 def quirks_section(summary: Mapping[str, Any]) -> str:
     enabled = summary.get("quirks", {})
     triggered = summary.get("quirks_triggered", {})
@@ -175,6 +196,7 @@ def render_html(folder: Path, summary: Mapping[str, Any], *, scenario_yaml: str 
     parts.append("<h2>Expectations</h2>" + expectations_table(summary.get("expectations", [])))
     parts.append("<h2>Requests</h2>" + requests_table(summary))
     parts.append("<h2>Roles</h2>" + roles_table(summary))
+    parts.append("<h2>Autoscalers</h2>" + autoscalers_table(summary))
     for filename, title in FIGURES:
         parts.append(f"<h2>{esc(title)}</h2>" + img_tag(folder / filename, title))
     notes = summary.get("notes", [])

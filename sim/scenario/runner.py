@@ -124,6 +124,7 @@ def _finish(
         "latency": world.latency_summary(),
         "role_order": list(resolved.roles),
         "roles": world.role_summary(),
+        "autoscalers": world.autoscaler_summary(),
         "expectations": verdicts,
         "quirks_triggered": world.quirks_triggered(),
         "notes": world.notes,

@@ -369,6 +369,39 @@ class World:
     def role_summary(self) -> dict[str, Any]:
         return self.recorder.role_summary(self.latencies)
 
+    def autoscaler_summary(self) -> dict[str, Any]:
+        """Final state of every BudAIScaler and HorizontalPodAutoscaler: target, strategy, replicas
+        and conditions (e.g. ConflictDetected, or an HPA's FailedGetScale surfaced in the scaler)."""
+        out: dict[str, Any] = {}
+        if self.api is None:
+            return out
+        for kind in ("BudAIScaler", "HorizontalPodAutoscaler"):
+            for obj in self.api.all_objects(kind):
+                meta = obj.get("metadata") or {}
+                spec = obj.get("spec") or {}
+                status = obj.get("status") or {}
+                ref = spec.get("scaleTargetRef") or {}
+                target = f"{ref.get('kind', '?')}/{ref.get('name', '?')}"
+                role = (spec.get("subTargetSelector") or {}).get("roleName")
+                entry: dict[str, Any] = {
+                    "kind": kind,
+                    "target": f"{target}/{role}" if role else target,
+                    "conditions": [
+                        {k: c.get(k) for k in ("type", "status", "reason", "message")}
+                        for c in status.get("conditions") or []
+                    ],
+                }
+                if kind == "BudAIScaler":
+                    entry["strategy"] = spec.get("scalingStrategy")
+                    entry["desired"] = status.get("desiredScale")
+                    entry["actual"] = status.get("actualScale")
+                else:
+                    entry["strategy"] = "native HPA"
+                    entry["desired"] = status.get("desiredReplicas")
+                    entry["actual"] = status.get("currentReplicas")
+                out[f"{kind}/{meta.get('namespace', '')}/{meta.get('name', '')}"] = entry
+        return dict(sorted(out.items()))
+
     def quirks_triggered(self) -> dict[str, int]:
         counts = {q.value: 0 for q in self.quirks.enabled()}
         for name, n in self.recorder.quirk_counts.items():
