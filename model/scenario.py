@@ -488,6 +488,18 @@ class ScalingActions(ExpectationBase):
         return self
 
 
+class ScalerCondition(ExpectationBase):
+    """At the end of the run, the named BudAIScaler (or HorizontalPodAutoscaler, `kind`) has a
+    condition of `conditionType` with `status` (and `reason`, when given)."""
+
+    type: Literal["scalerCondition"]
+    scaler: str
+    kind: Literal["BudAIScaler", "HorizontalPodAutoscaler"] = "BudAIScaler"
+    condition_type: str
+    status: Literal["True", "False", "Unknown"] = "True"
+    reason: str | None = None
+
+
 class Completed(ExpectationBase):
     """Requests completed at least `min` (guards against a pipeline that never serves)."""
 
@@ -539,6 +551,7 @@ Expectation = Annotated[
     | Dropped
     | NoConflictDetected
     | ScalingActions
+    | ScalerCondition
     | Completed
     | InvariantHolds,
     Field(discriminator="type"),
@@ -550,6 +563,7 @@ EXPECTATION_TYPES = (
     "dropped",
     "noConflictDetected",
     "scalingActions",
+    "scalerCondition",
     "completed",
     "invariant",
 )
@@ -594,6 +608,9 @@ def _derived_name(exp: Any) -> str:
         return f"{lo}{exp.role} scale-{exp.direction} actions{hi}"
     if isinstance(exp, Completed):
         return f"requests completed >= {exp.min}"
+    if isinstance(exp, ScalerCondition):
+        why = f" ({exp.reason})" if exp.reason else ""
+        return f"{exp.kind} {exp.scaler}: {exp.condition_type}={exp.status}{why} at the end"
     if isinstance(exp, InvariantHolds):
         return f"invariant {exp.invariant} holds"
     return type(exp).__name__

@@ -19,6 +19,7 @@ from model.scenario import (
     NoConflictDetected,
     ReplicaBounds,
     RoleReady,
+    ScalerCondition,
     ScalingActions,
     expectation_name,
 )
@@ -38,6 +39,8 @@ class RunFacts:
     latencies: Mapping[str, Sequence[float]]
     """Role -> seconds each completed request spent at the role; key `_e2e` end to end; `_ttft`, `_tpot`."""
     requests: Mapping[str, int] = field(default_factory=dict)
+    autoscalers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """`Kind/namespace/name` -> final target, replicas and conditions (World.autoscaler_summary)."""
     violations: Callable[[str], Sequence[Any]] | None = None
     """Invariant name -> its violations (sim/invariants.py); None when the run did not observe them."""
 
@@ -117,6 +120,22 @@ def check_scaling(exp: ScalingActions, facts: RunFacts) -> tuple[bool, str]:
     return ok, f"{n_up} scale-ups, {n_down} scale-downs of {exp.role}"
 
 
+def check_condition(exp: ScalerCondition, facts: RunFacts) -> tuple[bool, str]:
+    found = [
+        a
+        for key, a in facts.autoscalers.items()
+        if key.startswith(f"{exp.kind}/") and key.endswith(f"/{exp.scaler}")
+    ]
+    if not found:
+        return False, f"no {exp.kind} named {exp.scaler!r}"
+    conds = {str(c.get("type")): c for c in found[0].get("conditions", [])}
+    cond = conds.get(exp.condition_type)
+    if cond is None:
+        return False, f"no {exp.condition_type} condition (has: {', '.join(sorted(conds)) or 'none'})"
+    ok = cond.get("status") == exp.status and (exp.reason is None or cond.get("reason") == exp.reason)
+    return ok, f"{exp.condition_type}={cond.get('status')} {cond.get('reason')}: {cond.get('message')}"
+
+
 def check_completed(exp: Completed, facts: RunFacts) -> tuple[bool, str]:
     done = int(facts.requests.get("completed", 0))
     return done >= exp.min, f"{done} requests completed"
@@ -154,6 +173,8 @@ def evaluate(expectations: Sequence[Any], facts: RunFacts, profile: str | None =
             ok, detail = check_scaling(exp, facts)
         elif isinstance(exp, Completed):
             ok, detail = check_completed(exp, facts)
+        elif isinstance(exp, ScalerCondition):
+            ok, detail = check_condition(exp, facts)
         elif isinstance(exp, InvariantHolds):
             ok, detail = check_invariant(exp, facts)
         else:  # pragma: no cover - the schema admits only the types above

@@ -340,6 +340,7 @@ class World:
             conflicts=dict(self.recorder.conflicts),
             latencies=self.latencies,
             requests=self.request_counts(),
+            autoscalers=self.autoscaler_summary(),
             violations=self._violations if getattr(self, "observer", None) is not None else None,
         )
 

@@ -18,7 +18,7 @@ from sim.scenario.runner import run_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
-BOTH_PROFILES = {"scale-to-zero", "scaler-conflicts"}
+BOTH_PROFILES = {"scale-to-zero", "scaler-conflicts", "hpa-strategy"}
 FAST = ("embedding-pipeline", "scale-to-zero")
 
 

@@ -26,6 +26,13 @@ def facts(**over: Any) -> RunFacts:
         "conflicts": {"s2": 12.0},
         "latencies": {"a": [0.1, 0.2, 0.3, 0.4], "_e2e": [1.0, 2.0, 3.0, 4.0], "_ttft": []},
         "requests": {"arrived": 100, "completed": 90, "dropped": 4, "in_flight": 6},
+        "autoscalers": {
+            "BudAIScaler/default/s1": {
+                "conditions": [
+                    {"type": "Ready", "status": "False", "reason": "ConflictDetected", "message": "m"}
+                ]
+            }
+        },
     }
     base.update(over)
     return RunFacts(**base)
@@ -94,6 +101,21 @@ def verdicts(expectations: list[dict[str, Any]], profile: str = "upstream") -> l
         ),
         ({"type": "scalingActions", "role": "a", "max": 1}, False, "1 scale-ups, 1 scale-downs of a"),
         ({"type": "completed", "min": 90}, True, "90 requests completed"),
+        (
+            {"type": "scalerCondition", "scaler": "s1", "conditionType": "Ready", "status": "False"},
+            True,
+            "Ready=False ConflictDetected: m",
+        ),
+        (
+            {"type": "scalerCondition", "scaler": "s1", "conditionType": "Ready", "reason": "ScalerReady"},
+            False,
+            "Ready=False ConflictDetected",
+        ),
+        (
+            {"type": "scalerCondition", "scaler": "s9", "conditionType": "Ready"},
+            False,
+            "no BudAIScaler named 's9'",
+        ),
     ],
 )
 def test_truth_table(exp: dict[str, Any], passed: bool, detail: str) -> None:
