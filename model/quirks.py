@@ -47,6 +47,10 @@ class Quirk(StrEnum):
     """autoscaler.go builds the predictor without options: always 15 min ahead, lookAheadMinutes ignored."""
     COST_PROVIDER_CASE_SENSITIVE = "cost_provider_case_sensitive"
     """collectCostMetrics matches cloudProvider case-sensitively; 'AWS' gets no cost metrics."""
+    INFERENCE_ENGINE_MAPPING_UNUSED = "inference_engine_mapping_unused"
+    """pkg/metrics/factory.go For: inferenceEngine sources get the plain pod fetcher; vllm: names never map."""
+    CUSTOM_SOURCE_USES_RESOURCE_FETCHER = "custom_source_uses_resource_fetcher"
+    """pkg/metrics/factory.go For: custom sources get the metrics-server fetcher; non cpu/memory fails."""
     # HPA strategy (algorithm/hpa.go BuildHPA)
     HPA_TARGETS_DS_DROPS_ROLE = "hpa_targets_ds_drops_role"
 
