@@ -353,7 +353,7 @@ def _cell(value: Any) -> str:
         if math.isnan(value):
             return ""
         return f"{value:.3f}" if abs(value) < 100 else f"{value:,.0f}"
-    return str(value)
+    return str(value).replace("\n", ", ").replace("|", "\\|")
 
 
 def rows_to_markdown(rows: Sequence[Mapping[str, Any]]) -> str:

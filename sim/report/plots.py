@@ -438,8 +438,8 @@ def plot_role_scaling(
     roles: Sequence[str] | None = None,
     title: str = "",
 ) -> Path:
-    """Per role, two panels: replicas (ready filled, spec, desired dashed, starting dotted) with each
-    scaling decision marked and numbered in event order (the numbers of
+    """Per role, two panels: replicas (ready filled, starting hatched on top of it, spec, desired
+    dashed) with each scaling decision marked and numbered in event order (the numbers of
     `sim.report.analysis.scaling_decisions`, whose table gives each one's reason), and below it the
     load the role saw: arrivals (req/s) and requests queued in front of it."""
     order = _roles(ts, roles)
@@ -471,7 +471,20 @@ def plot_role_scaling(
         if desired:
             ax.step(xs, desired, where="post", color="black", linewidth=1.0, linestyle="--", label="desired")
         xs, starting = _xy(ts, role, "starting", div)
-        ax.step(xs, starting, where="post", color=c, linewidth=1.2, linestyle=":", label="starting")
+        if any(v > 0 for v in starting):
+            ready_at = dict(zip(*_xy(ts, role, "ready", div)))
+            base = [ready_at.get(x, 0.0) for x in xs]
+            ax.fill_between(
+                xs,
+                base,
+                [b + v for b, v in zip(base, starting)],
+                step="post",
+                facecolor="none",
+                edgecolor=c,
+                hatch="////",
+                linewidth=0,
+                label="starting (on top of ready)",
+            )
         _scale_marks(ax, scale_events, role, c, div)
         for i, e in numbered:
             if e.get("role") == role:
@@ -484,7 +497,7 @@ def plot_role_scaling(
                     fontsize=7,
                     color="#333333",
                 )
-        top = max([*ready, *spec, *desired, *starting, 1.0])
+        top = max([*ready, *spec, *desired, *[r + v for r, v in zip(ready, starting)], 1.0])
         ax.set_ylim(0, top * 1.5 + 0.5)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(f"{role}\nreplicas (pods)")
