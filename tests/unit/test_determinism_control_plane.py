@@ -4,6 +4,7 @@ PYTHONHASHSEED values (subprocesses)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -18,6 +19,7 @@ ROOT = HERE.parents[2]
 def one_hour_audit() -> str:
     from model.scenario import DelaySpec
     from sim.apiserver import APIServer, FaultWindow
+    from sim.apiserver.errors import ApiError
     from sim.clock import Simulation
     from sim.cluster import node_object, start_cluster
     from sim.cluster.stages import LifecycleState, Stage, default_stages
@@ -67,7 +69,12 @@ def one_hour_audit() -> str:
                                 {
                                     "name": "app",
                                     "image": f"{name}:1",
-                                    "resources": {"requests": {"cpu": "500m", "nvidia.com/gpu": "1" if name == "decode" else "0"}},
+                                    "resources": {
+                                        "requests": {
+                                            "cpu": "500m",
+                                            "nvidia.com/gpu": "1" if name == "decode" else "0",
+                                        }
+                                    },
                                     "readinessProbe": {"initialDelaySeconds": 2, "periodSeconds": 5},
                                 }
                             ]
@@ -83,10 +90,8 @@ def one_hour_audit() -> str:
         while sim.now < 3600:
             yield sim.env.timeout(float(rng.uniform(60, 300)))
             name = names[int(rng.integers(len(names)))]
-            try:
+            with contextlib.suppress(ApiError):  # injected conflicts hit this client too
                 api.update_scale("Deployment", "ds", name, int(rng.integers(0, 6)), actor="test-scaler")
-            except Exception:  # injected conflicts hit this client too
-                pass
 
     sim.env.process(scaler())
     sim.run(until=3600)
