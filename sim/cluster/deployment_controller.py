@@ -225,10 +225,11 @@ class DeploymentReconciler:
                 _set_condition(conditions, _cond("Progressing", "True", reason, msg, self.api.timestamp()))
 
         exp = self.expectations.get(uid)
-        if (exp is None or exp.satisfied(now)) and not spec.get("paused"):
-            _created, _deleted_new = self._sync_pods(
-                d, h, replicas, min_ready, now, new_pods, old_pods, old_any
-            )
+        if exp is None or exp.satisfied(now):
+            if not spec.get("paused"):
+                self._sync_pods(d, h, replicas, min_ready, now, new_pods, old_pods, old_any)
+            else:
+                self._scale_paused(d, replicas, active)
         exp = self.expectations.get(uid)
         pending = (len(exp.adds) - len(exp.deletes)) if exp is not None and not exp.satisfied(now) else 0
 
@@ -446,15 +447,38 @@ class DeploymentReconciler:
                 remaining -= take
         return created, deleted_new
 
+    def _scale_paused(self, d: Mapping[str, Any], replicas: int, active: list[dict[str, Any]]) -> None:
+        """upstream: sync.go sync() -> scale(): a paused Deployment still scales its single active
+        replica set but never creates a new one. Without ReplicaSet objects, that group's template
+        is taken from one of its pods."""
+        hashes = sorted({(p["metadata"].get("labels") or {}).get(HASH_LABEL, "") for p in active})
+        if len(hashes) != 1:
+            return  # none (nothing to scale) or several (proportional scaling: not modelled)
+        group = active
+        diff = replicas - len(group)
+        if diff < 0:
+            self._delete(d, self._rank(group, group)[:-diff])
+        elif diff > 0:
+            sample = group[0]
+            labels = {k: v for k, v in (sample["metadata"].get("labels") or {}).items() if k != HASH_LABEL}
+            spec = {k: v for k, v in (sample.get("spec") or {}).items() if k != "nodeName"}
+            tmeta: dict[str, Any] = {"labels": labels}
+            if sample["metadata"].get("annotations"):
+                tmeta["annotations"] = sample["metadata"]["annotations"]
+            self._create(d, hashes[0], diff, template={"metadata": tmeta, "spec": spec})
+
     def _expect(self, uid: str, now: float) -> Expectations:
         exp = self.expectations.get(uid)
         if exp is None or exp.satisfied(now):
             exp = self.expectations[uid] = Expectations(set_at=now)
         return exp
 
-    def _create(self, d: Mapping[str, Any], h: str, count: int) -> int:
+    def _create(
+        self, d: Mapping[str, Any], h: str, count: int, template: Mapping[str, Any] | None = None
+    ) -> int:
         meta = d["metadata"]
-        template = (d.get("spec") or {}).get("template") or {}
+        if template is None:
+            template = (d.get("spec") or {}).get("template") or {}
         tmeta = template.get("metadata") or {}
         labels = dict(tmeta.get("labels") or {})
         labels[HASH_LABEL] = h

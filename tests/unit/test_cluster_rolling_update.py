@@ -116,3 +116,26 @@ def test_progressing_conditions_during_rollout() -> None:
         ("ReplicaSetUpdated", new, 20.0),
         ("NewReplicaSetAvailable", new, 24.0),
     ]
+
+
+def test_paused_deployment_scales_but_does_not_roll_out() -> None:
+    sim, api, _, _ = make()
+    d = deployment(replicas=2, probe=False)
+    d["spec"]["paused"] = True
+    api.create(d)
+    sim.run(until=10)
+    assert api.list("Pod") == []  # paused from the start: no "replica set" yet
+    cur = api.get("Deployment", "ns", "web")
+    cur["spec"]["paused"] = False
+    api.update(cur)
+    sim.run(until=20)
+    first_hash = {p["metadata"]["labels"]["pod-template-hash"] for p in api.list("Pod")}
+    cur = api.get("Deployment", "ns", "web")
+    cur["spec"]["paused"] = True
+    cur["spec"]["replicas"] = 3
+    cur["spec"]["template"]["spec"]["containers"][0]["image"] = "img:2"
+    api.update(cur)
+    sim.run(until=40)
+    pods = api.list("Pod")
+    assert len(pods) == 3
+    assert {p["metadata"]["labels"]["pod-template-hash"] for p in pods} == first_hash
