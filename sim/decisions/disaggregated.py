@@ -85,8 +85,8 @@ class ConditionType(StrEnum):
 class RoleReason(StrEnum):
     ALL_REPLICAS_READY = "AllReplicasReady"
     REPLICAS_NOT_READY = "ReplicasNotReady"
+    REPLICAS_UNAVAILABLE = "ReplicasUnavailable"
     WAITING_FOR_DEPENDENCIES = "WaitingForDependencies"
-    NAME_CONFLICT = "DeploymentNotOwned"
 
 
 class DSReason(StrEnum):
@@ -468,26 +468,24 @@ def _previous_role_status(ds: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]
     return {str(rs.get("name")): rs for rs in (ds.get("status", {}) or {}).get("roleStatuses", []) or []}
 
 
-def _was_ready(role_status: Mapping[str, Any] | None) -> bool:
-    if not role_status:
-        return False
-    return any(
-        c.get("type") == ConditionType.READY and c.get("status") == "True"
-        for c in role_status.get("conditions", []) or []
-    )
-
-
-def compute_phase(decisions: Sequence[RoleDecision], previously_ready: Mapping[str, bool]) -> Phase:
-    """Ready: every role Ready. Pending: no role started yet. Degraded: a started role that the
-    previous status reported Ready is no longer Ready (lost pods, failed rollout). Otherwise
-    Progressing (roles starting, waiting for dependencies, or rolling out)."""
+def compute_phase(decisions: Sequence[RoleDecision], degraded: Sequence[str]) -> Phase:
+    """Ready: every role Ready. Pending: no role started yet. Degraded: some role lost readiness
+    without any change to its Deployment's spec (`degraded`, see compute_status). Otherwise
+    Progressing (roles starting, waiting for dependencies, scaling or rolling out)."""
     if all(d.ready for d in decisions):
         return Phase.READY
     if not any(d.started for d in decisions):
         return Phase.PENDING
-    if any(d.started and not d.ready and previously_ready.get(d.name, False) for d in decisions):
+    if degraded:
         return Phase.DEGRADED
     return Phase.PROGRESSING
+
+
+def _ready_condition(conditions: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    for cond in conditions:
+        if cond.get("type") == ConditionType.READY:
+            return cond
+    return None
 
 
 def compute_status(
@@ -497,16 +495,24 @@ def compute_status(
     timestamp: str,
 ) -> Obj:
     """The DisaggregatedService status this reconcile observed. `deployments` maps role name to
-    its observed (owned) Deployment; `timestamp` is the simulated RFC 3339 time of `now`."""
+    its observed (owned) Deployment; `timestamp` is the simulated RFC 3339 time of `now`.
+
+    A started role's Ready condition carries its Deployment's metadata.generation as
+    observedGeneration. A role with fewer Ready pods than desired, its rollout complete
+    (updatedReplicas >= replicas), whose previous condition was True (or already ReplicasUnavailable)
+    *at the same Deployment generation* lost pods without anyone changing its spec: reason
+    ReplicasUnavailable, and the phase is Degraded until it recovers. A not-Ready role that is
+    rescaling or rolling out is ReplicasNotReady: Progressing."""
     meta = _meta(ds)
     generation = int(meta.get("generation", 0) or 0)
     previous = _previous_role_status(ds)
     role_statuses = []
-    role_by_name = {str(r["name"]): r for r in roles_of(ds)}
+    degraded: list[str] = []
     for d in decisions:
         dep = deployments.get(d.name)
         dstatus = (dep or {}).get("status", {}) or {}
         prev_conds = (previous.get(d.name) or {}).get("conditions", []) or []
+        dep_gen: int | None = None
         if d.ready:
             reason, msg = RoleReason.ALL_REPLICAS_READY, "All replicas are ready"
         elif d.waiting_for:
@@ -514,18 +520,34 @@ def compute_status(
             msg = "Waiting for dependencies to be ready: " + ", ".join(d.waiting_for)
         else:
             ready_n = int(dstatus.get("readyReplicas", 0) or 0)
-            want = role_replicas(role_by_name[d.name])
+            want = int((dep or {}).get("spec", {}).get("replicas", 0) or 0)
             reason, msg = RoleReason.REPLICAS_NOT_READY, f"{ready_n}/{want} replicas ready"
+            prev = _ready_condition(prev_conds)
+            dep_gen_now = int(_meta(dep or {}).get("generation", 0) or 0)
+            rolled_out = int(dstatus.get("updatedReplicas", want) or 0) >= want
+            if (
+                prev is not None
+                and ready_n < want
+                and rolled_out
+                and prev.get("observedGeneration") == dep_gen_now
+                and (prev.get("status") == "True" or prev.get("reason") == RoleReason.REPLICAS_UNAVAILABLE)
+            ):
+                reason = RoleReason.REPLICAS_UNAVAILABLE
+                msg = f"{ready_n}/{want} replicas ready; the role was Ready at this Deployment generation"
+                degraded.append(d.name)
+        if d.started and dep is not None:
+            dep_gen = int(_meta(dep).get("generation", 0) or 0)
         role_statuses.append(
             {
                 "name": d.name,
                 "replicas": int(dstatus.get("replicas", 0) or 0),
                 "readyReplicas": int(dstatus.get("readyReplicas", 0) or 0),
-                "conditions": [_condition(ConditionType.READY, d.ready, reason, msg, prev_conds, timestamp)],
+                "conditions": [
+                    _condition(ConditionType.READY, d.ready, reason, msg, prev_conds, timestamp, dep_gen)
+                ],
             }
         )
-    previously_ready = {name: _was_ready(rs) for name, rs in previous.items()}
-    phase = compute_phase(decisions, previously_ready)
+    phase = compute_phase(decisions, degraded)
     not_ready = [d.name for d in decisions if not d.ready]
     if not_ready:
         ds_reason, ds_msg = DSReason.ROLES_NOT_READY, "Roles not ready: " + ", ".join(not_ready)

@@ -77,14 +77,28 @@ class Timeline:
         self._ready: dict[str, bool] = {}
         self._phase: str | None = None
         self._sim = sim
+        self._created: dict[int, str] = {}
         api.watch("Deployment", self._on_deployment, name="golden-deployments")
+        api.watch("Service", self._on_service, name="golden-services")
         api.watch("DisaggregatedService", self._on_ds, name="golden-ds")
+
+    def _on_service(self, ev: WatchEvent) -> None:
+        if ev.type is WatchEventType.ADDED:
+            spec = ev.obj["spec"]
+            mode = "headless" if spec.get("clusterIP") == "None" else "ClusterIP"
+            ports = ",".join(f"{p['port']}->{p['targetPort']}" for p in spec.get("ports", []))
+            self._created[int(ev.obj["metadata"]["resourceVersion"])] = (
+                f"{ev.obj['metadata']['name']} {mode} {ports}"
+            )
 
     def _add(self, obj: dict[str, Any], what: str, detail: str) -> None:
         self.events.append((int(obj["metadata"]["resourceVersion"]), self._sim.now, what, detail))
 
     def _on_deployment(self, ev: WatchEvent) -> None:
         name = ev.obj["metadata"]["name"]
+        if ev.type is WatchEventType.ADDED:
+            rv = int(ev.obj["metadata"]["resourceVersion"])
+            self._created[rv] = f"{name} replicas={ev.obj['spec']['replicas']}"
         ready = ev.type is not WatchEventType.DELETED and deployment_ready(
             ev.obj, requires_nonzero=self._nonzero
         )
@@ -106,23 +120,25 @@ class Timeline:
     def lines(self) -> list[str]:
         rows = list(self.events)
         for e in self.api.audit.entries:
-            if e.actor != CONTROLLER_NAME or e.verb != "create" or e.result != "ok" or e.rv_after is None:
+            if e.actor != CONTROLLER_NAME or e.result != "ok" or e.kind not in ("Deployment", "Service"):
                 continue
-            obj = self.api.peek(e.kind, e.namespace, e.name) or {}
-            if e.kind == "Deployment":
-                detail = f"{e.name} replicas={obj.get('spec', {}).get('replicas')}"
-            else:
-                spec = obj.get("spec", {})
-                mode = "headless" if spec.get("clusterIP") == "None" else "ClusterIP"
-                ports = ",".join(f"{p['port']}->{p['targetPort']}" for p in spec.get("ports", []))
-                detail = f"{e.name} {mode} {ports}"
-            rows.append((int(e.rv_after), e.t, f"create {e.kind}", detail))
+            if e.verb != "create":
+                fields = ",".join(f for f in e.changed_fields if not f.startswith("metadata."))
+                rv = int(e.rv_after) if e.rv_after is not None else int(e.rv_before or 0)
+                rows.append((rv, e.t, f"{e.verb} {e.kind}", f"{e.name} {fields}".rstrip()))
+                continue
+            rv = int(e.rv_after or 0)
+            rows.append((rv, e.t, f"create {e.kind}", self._created[rv]))
         return [f"{t:9.3f}  {what:<18} {detail}" for _, t, what, detail in sorted(rows)]
 
 
 def run_pipeline(
-    pipeline: dict[str, Any], quirks: QuirkSet, until: float = 120.0
+    pipeline: dict[str, Any],
+    quirks: QuirkSet,
+    until: float = 120.0,
+    edits: tuple[tuple[float, Any], ...] = (),
 ) -> tuple[list[str], APIServer]:
+    """Bring `pipeline` up; each edit (t, fn) runs fn(spec) on the stored service's spec at time t."""
     sim = Simulation(20260101)
     api = APIServer(sim, admission=admit)
     informers = InformerFactory(sim, api)
@@ -138,6 +154,11 @@ def run_pipeline(
         },
         actor="test",
     )
+    for t, edit in edits:
+        sim.run(until=t)
+        ds = api.get("DisaggregatedService", "default", pipeline["name"])
+        edit(ds["spec"])
+        api.update(ds, actor="user")
     sim.run(until=until)
     return timeline.lines(), api
 
@@ -156,3 +177,30 @@ def test_ds_golden_timeline(pipeline: str, profile: str) -> None:
         (e.verb, e.subresource) for e in api.audit.entries if e.actor == CONTROLLER_NAME and e.result == "ok"
     }
     assert verbs == {("create", None), ("update", "status")}
+
+
+def _rescale_and_retemplate(spec: dict[str, Any]) -> None:
+    spec["roles"][2]["replicas"] = 5
+    spec["roles"][1]["template"] = {"spec": {"containers": [{"name": "tokenizer", "image": "tok:v2"}]}}
+
+
+def _add_reranker(spec: dict[str, Any]) -> None:
+    spec["roles"].append(
+        {"name": "reranker", "roleType": "Custom", "replicas": 1, "dependsOn": ["inference"]}
+    )
+
+
+def _remove_router(spec: dict[str, Any]) -> None:
+    spec["roles"] = [r for r in spec["roles"] if r["name"] != "router"]
+
+
+@pytest.mark.parametrize("profile", ["corrected", "upstream"])
+def test_ds_golden_spec_changes(profile: str) -> None:
+    """Rescale + new template (rolling update) at 30 s, a role added at 60 s, a role removed at 90 s."""
+    edits = ((30.0, _rescale_and_retemplate), (60.0, _add_reranker), (90.0, _remove_router))
+    lines, _ = run_pipeline(EMBEDDING, QuirkSet(profile), until=150.0, edits=edits)
+    text = "\n".join(lines) + "\n"
+    path = GOLDEN / f"spec-changes-{profile}.txt"
+    if UPDATE or not path.exists():
+        path.write_text(text)
+    assert text == path.read_text()

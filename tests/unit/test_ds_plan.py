@@ -273,10 +273,11 @@ def test_status_is_stable_when_nothing_changed() -> None:
                         "reason": "AllReplicasReady",
                         "message": "All replicas are ready",
                         "lastTransitionTime": TS,
+                        "observedGeneration": 1,
                     }
                 ],
             }
-            for n, t, k in (
+            for n, _, k in (
                 ("router", "Router", 1),
                 ("tokenizer", "Tokenizer", 2),
                 ("inference", "Inference", 3),
@@ -366,3 +367,25 @@ def test_depends_on_edit_reevaluates_roles_not_started() -> None:
         ("b", True, ()),
         ("c", False, ("a",)),
     ]
+
+
+def test_degraded_only_when_pods_lost_without_spec_change() -> None:
+    ds = _ds(EMBEDDING)
+    svcs = [desired_service(ds, r) for r in EMBEDDING]
+    healthy = _plan(ds, [_running(ds, r) for r in EMBEDDING], svcs, upstream=False)
+    after = _ds(EMBEDDING, status=healthy.status)
+    lost = [_running(ds, r) for r in EMBEDDING]
+    lost[2]["status"]["readyReplicas"] = 1
+    first = _plan(after, lost, svcs, upstream=False)
+    cond = first.status["roleStatuses"][2]["conditions"][0]
+    assert (first.status["phase"], cond["reason"], cond["message"]) == (
+        "Degraded",
+        "ReplicasUnavailable",
+        "1/3 replicas ready; the role was Ready at this Deployment generation",
+    )
+    sticky = _plan(_ds(EMBEDDING, status=first.status), lost, svcs, upstream=False)
+    assert sticky.status["phase"] == "Degraded"
+    rescaled = [_running(ds, r) for r in EMBEDDING]
+    rescaled[2]["metadata"]["generation"] = 2  # someone rescaled it: a new generation, not a loss
+    rescaled[2]["status"].update(readyReplicas=1, observedGeneration=2)
+    assert _plan(after, rescaled, svcs, upstream=False).status["phase"] == "Progressing"
