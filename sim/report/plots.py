@@ -224,43 +224,62 @@ def _interval(ts: TimeSeries) -> float:
 
 
 def plot_latency(ts: TimeSeries, path: Path, *, roles: Sequence[str] | None = None, title: str = "") -> Path:
-    """Per role p50 (dashed) and p99 (solid) of the time requests spent at the role (queue plus
-    service), and end to end in black, per sample interval."""
-    order = _roles(ts, roles)
-    colours = role_colours(order)
+    """Top: end-to-end p99 (solid) and p50 (dashed) of requests finishing in each interval. Below:
+    per role, the p99 and p50 of the time requests spent at the role (queue plus service). Long runs
+    are drawn as block means (the legend says over how many seconds)."""
+    order = [r for r in _roles(ts, roles) if _xy(ts, r, "latency_p99", 1.0)[1]]
+    colours = role_colours(_roles(ts, roles))
     div, xlabel = _time_axis(_sim_seconds(ts))
-    fig, ax = plt.subplots(figsize=(11, 4.2), layout="constrained")
-    drawn = False
-    for role in [*order, E2E]:
-        if role not in ts.roles:
-            continue
-        c = colours[role]
-        label = "end to end" if role == E2E else role
-        xs, p99 = _xy(ts, role, "latency_p99", div)
-        if p99:
-            ax.plot(xs, p99, color=c, linewidth=1.6 if role == E2E else 1.2, label=f"{label} p99")
+    interval = _interval(ts)
+    fig, (ax, axr) = plt.subplots(
+        2, 1, figsize=(11, 6.2), sharex=True, height_ratios=(1, 1.2), layout="constrained"
+    )
+
+    def draw(target: Axes, role: str, colour: str, label: str, width: float) -> bool:
+        drawn = False
+        for column, style, lw, suffix in (
+            ("latency_p99", "-", width, "p99"),
+            ("latency_p50", "--", 1.0, "p50"),
+        ):
+            xs, ys = _xy(ts, role, column, div)
+            if not ys:
+                continue
+            bx, by, window = _binned(xs, ys, interval)
+            mean = "" if window <= interval else f", {window:g} s mean"
+            target.step(
+                bx,
+                by,
+                where="post",
+                color=colour,
+                linestyle=style,
+                linewidth=lw,
+                label=f"{label} {suffix}{mean}",
+            )
             drawn = True
-        xs, p50 = _xy(ts, role, "latency_p50", div)
-        if p50:
-            ax.plot(xs, p50, color=c, linewidth=1.0, linestyle="--", alpha=0.8, label=f"{label} p50")
-    if not drawn:
-        ax.text(
-            0.5,
-            0.5,
-            "no completed requests",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            color="#666666",
-        )
-    ax.set_ylabel("latency (s)")
-    ax.set_xlabel(xlabel)
-    ax.set_ylim(0, max(ax.get_ylim()[1], 0.001) * 1.3)
-    ax.grid(True, alpha=0.3)
-    if drawn:
-        ax.legend(loc="upper left", fontsize=8, ncol=4, framealpha=0.85)
-    ax.set_title(
-        title or "Latency per role and end to end (requests finishing in each interval)", fontsize=12
+        return drawn
+
+    e2e = E2E in ts.roles and draw(ax, E2E, E2E_COLOUR, "end to end", 1.6)
+    for role in order:
+        draw(axr, role, colours[role], role, 1.3)
+    for target, has, what in ((ax, e2e, "end-to-end latency (s)"), (axr, bool(order), "time at role (s)")):
+        if not has:
+            target.text(
+                0.5,
+                0.5,
+                "no completed requests",
+                transform=target.transAxes,
+                ha="center",
+                va="center",
+                color="#666666",
+            )
+        else:
+            target.legend(loc="upper left", fontsize=8, ncol=4, framealpha=0.85)
+        target.set_ylabel(what)
+        target.set_ylim(0, max(target.get_ylim()[1], 0.001) * 1.3)
+        target.grid(True, alpha=0.3)
+    axr.set_xlabel(xlabel)
+    fig.suptitle(
+        title or "Latency end to end and per role (requests finishing in each interval)", fontsize=12
     )
     return _finish(fig, path)
 
@@ -598,8 +617,8 @@ def plot_latency_by_run(
     title: str = "",
 ) -> Path:
     """One panel per role: time requests spent at the role (queue + service) per run, the lower
-    percentile as a solid bar and the upper one hatched behind it (log scale: roles differ by
-    orders of magnitude)."""
+    percentile as a solid bar and the upper one hatched behind it (log scale when a panel spans
+    more than a factor of 20: tails and medians differ by orders of magnitude)."""
     runs = list(latency)
     colours = role_colours(roles)
     fig, axes = _role_panels(roles)
@@ -615,11 +634,13 @@ def plot_latency_by_run(
                 f"{v:.3g}", (i, v), textcoords="offset points", xytext=(0, 2), ha="center", fontsize=7
             )
         positive = [v for v in [*his, *los] if v > 0]
-        if positive:
+        if positive and max(positive) / min(positive) > 20:
             ax.set_yscale("log")
             ax.set_ylim(min(positive) / 2, max(positive) * 3)
             ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
             ax.yaxis.set_minor_formatter(NullFormatter())
+        else:
+            ax.set_ylim(0, max([*positive, 1e-3]) * 1.3)
         ax.set_ylabel(f"{role}: time at role (s)")
         ax.set_title(role, color=c, fontsize=11)
         _run_ticks(ax, runs)
