@@ -141,3 +141,61 @@ def test_in_memory_run_is_the_runners_run(tmp_path: Path) -> None:
         assert {k: round(v or 0, 6) for k, v in r.latency.items()} == {
             k: round(v or 0, 6) for k, v in d.latency.items()
         }
+
+
+def test_notebook_plots_draw_from_plain_data(tmp_path: Path) -> None:
+    """The plots the notebooks add to sim.report.plots take plain mappings and write PNGs."""
+    from sim.report import plots
+    from sim.report.timeseries import TimeSeries
+
+    roles = ["router", "prefill", "decode"]
+    ts = TimeSeries(roles)
+    for t in range(0, 120, 10):
+        for i, role in enumerate(roles):
+            ts.add(
+                float(t),
+                role,
+                {
+                    "ready": 1 + (t > 60) * i,
+                    "spec": 1 + (t > 50) * i,
+                    "desired": 1 + (t > 50) * i,
+                    "starting": 0,
+                    "arrivals": 20,
+                    "queue": 3 * i,
+                    "latency_p50": 0.1,
+                    "latency_p99": 1.0,
+                },
+            )
+    scale = [{"type": "scale", "t": 50.0, "role": "decode", "from": 1, "to": 3}]
+    runs = ["A\nupstream", "B\ncorrected"]
+    written = [
+        plots.plot_role_scaling(ts, scale, tmp_path / "a.png", roles=roles),
+        plots.plot_cost_by_run(
+            {r: {"prefill": 1.0, "decode": 2.0} for r in runs},
+            tmp_path / "b.png",
+            roles=roles,
+            bounds={"prefill": 0.5, "decode": 0.4},
+        ),
+        plots.plot_latency_by_run(
+            {r: {role: {"p50": 0.1, "p99": 9.0} for role in roles} for r in runs},
+            tmp_path / "c.png",
+            roles=roles,
+        ),
+        plots.plot_actions_by_run(
+            {r: {"decode": (2, 1)} for r in runs}, {runs[0]: 0, runs[1]: 7}, tmp_path / "d.png", roles=roles
+        ),
+        plots.plot_replicas_grid({r: ts for r in runs}, tmp_path / "e.png", roles=roles, rows=["decode"]),
+        plots.plot_cold_start_sweep(
+            {
+                "decode": [
+                    {"load_s": 0.0, "latency": 5.0, "scale_ups": 3},
+                    {"load_s": 60.0, "latency": 50.0, "scale_ups": 2},
+                ]
+            },
+            tmp_path / "f.png",
+            roles=roles,
+            targets={"decode": 20.0},
+        ),
+    ]
+    assert [p.name for p in written] == ["a.png", "b.png", "c.png", "d.png", "e.png", "f.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in written)
