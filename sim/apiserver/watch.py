@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from sim.clock import Simulation
@@ -22,9 +21,8 @@ class WatchEventType(StrEnum):
     DELETED = "DELETED"
 
 
-@dataclass(frozen=True, slots=True)
-class WatchEvent:
-    """One watch event. `obj` is the server's stored snapshot: treat it as read-only."""
+class WatchEvent(NamedTuple):
+    """One watch event (immutable). `obj` is the server's stored snapshot: treat it as read-only."""
 
     type: WatchEventType
     obj: dict[str, Any]

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sim.apiserver.errors import ApiError
 from sim.apiserver.jsondata import copy_json
@@ -26,9 +25,8 @@ Key = tuple[str, str]
 RELIST_BACKOFF = 1.0  # seconds between relist attempts after a dropped watch (reflector backoff, simplified)
 
 
-@dataclass(frozen=True, slots=True)
-class InformerEvent:
-    """What an event handler sees. `old` is the previously cached object (MODIFIED/DELETED)."""
+class InformerEvent(NamedTuple):
+    """What an event handler sees (immutable). `old` is the previously cached object (MODIFIED/DELETED)."""
 
     type: WatchEventType
     obj: dict[str, Any]
