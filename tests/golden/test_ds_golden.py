@@ -63,6 +63,14 @@ SCALE_TO_ZERO = {
 }
 """The review's case: a scaled-to-zero dependency. `upstream` never starts inference."""
 
+
+def _check_golden(path: Path, text: str) -> None:
+    if UPDATE:
+        path.write_text(text)
+    assert path.exists(), f"missing golden file {path}; run with DSIM_UPDATE_GOLDEN=1 and review it"
+    assert text == path.read_text()
+
+
 PIPELINES = {"embedding": EMBEDDING, "prefill-decode": PREFILL_DECODE, "scale-to-zero": SCALE_TO_ZERO}
 
 
@@ -169,9 +177,7 @@ def test_ds_golden_timeline(pipeline: str, profile: str) -> None:
     lines, api = run_pipeline(PIPELINES[pipeline], QuirkSet(profile))
     text = "\n".join(lines) + "\n"
     path = GOLDEN / f"{pipeline}-{profile}.txt"
-    if UPDATE or not path.exists():
-        path.write_text(text)
-    assert text == path.read_text()
+    _check_golden(path, text)
     # the controller made only creates and status writes: nothing to fix up on a healthy cluster
     verbs = {
         (e.verb, e.subresource) for e in api.audit.entries if e.actor == CONTROLLER_NAME and e.result == "ok"
@@ -201,6 +207,4 @@ def test_ds_golden_spec_changes(profile: str) -> None:
     lines, _ = run_pipeline(EMBEDDING, QuirkSet(profile), until=150.0, edits=edits)
     text = "\n".join(lines) + "\n"
     path = GOLDEN / f"spec-changes-{profile}.txt"
-    if UPDATE or not path.exists():
-        path.write_text(text)
-    assert text == path.read_text()
+    _check_golden(path, text)
