@@ -86,6 +86,7 @@ class RoleReason(StrEnum):
     ALL_REPLICAS_READY = "AllReplicasReady"
     REPLICAS_NOT_READY = "ReplicasNotReady"
     REPLICAS_UNAVAILABLE = "ReplicasUnavailable"
+    NAME_CONFLICT = "NameConflict"
     WAITING_FOR_DEPENDENCIES = "WaitingForDependencies"
 
 
@@ -125,6 +126,8 @@ class RoleDecision(_Frozen):
     ready: bool
     waiting_for: tuple[str, ...] = ()
     """Dependencies (spec order) that are not Ready; non-empty only for roles not yet started."""
+    name_conflict: bool = False
+    """A Deployment named `<ds>-<role>` exists but is not controlled by this service: never adopted."""
 
 
 class ReconcilePlan(_Frozen):
@@ -518,6 +521,9 @@ def compute_status(
         elif d.waiting_for:
             reason = RoleReason.WAITING_FOR_DEPENDENCIES
             msg = "Waiting for dependencies to be ready: " + ", ".join(d.waiting_for)
+        elif d.name_conflict:
+            reason = RoleReason.NAME_CONFLICT
+            msg = f"Deployment {child_name(str(meta['name']), d.name)} exists and is not controlled by this service"
         else:
             ready_n = int(dstatus.get("readyReplicas", 0) or 0)
             want = int((dep or {}).get("spec", {}).get("replicas", 0) or 0)
@@ -654,21 +660,25 @@ def plan_reconcile(
         observed_svc = owned_svcs.get(rname)
         if observed_dep is None:
             waiting = blocking_dependencies(role, ready)
-            decisions.append(RoleDecision(name=rname, started=False, ready=False, waiting_for=waiting))
-            if waiting:
-                continue
-            if cname not in all_dep_names:
-                actions.append(
-                    Action(
-                        verb=Verb.CREATE,
-                        kind="Deployment",
-                        namespace=namespace,
-                        name=cname,
-                        role=rname,
-                        reason="DependenciesReady" if role_depends_on(role) else "NoDependencies",
-                        obj=want_dep,
-                    )
+            foreign = not waiting and cname in all_dep_names
+            decisions.append(
+                RoleDecision(
+                    name=rname, started=False, ready=False, waiting_for=waiting, name_conflict=foreign
                 )
+            )
+            if waiting or foreign:
+                continue
+            actions.append(
+                Action(
+                    verb=Verb.CREATE,
+                    kind="Deployment",
+                    namespace=namespace,
+                    name=cname,
+                    role=rname,
+                    reason="DependenciesReady" if role_depends_on(role) else "NoDependencies",
+                    obj=want_dep,
+                )
+            )
         else:
             decisions.append(RoleDecision(name=rname, started=True, ready=ready[rname]))
             if deployment_needs_recreate(observed_dep, want_dep):
@@ -753,7 +763,7 @@ def plan_reconcile(
 
     status = compute_status(ds, decisions, owned_deps, timestamp)
     current = ds.get("status") or {}
-    waiting_any = any(d.waiting_for for d in decisions)
+    waiting_any = any(d.waiting_for or d.name_conflict for d in decisions)
     return ReconcilePlan(
         actions=tuple(actions),
         roles=tuple(decisions),

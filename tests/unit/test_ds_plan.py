@@ -249,7 +249,13 @@ def test_children_not_owned_are_left_alone() -> None:
     foreign = desired_deployment(ds, EMBEDDING[0])
     foreign["metadata"]["ownerReferences"] = []
     plan = _plan(ds, [foreign], [], upstream=False)
-    assert _verbs(plan) == [("create", "Service", "emb-router")]
+    assert _verbs(plan) == []
+    cond = plan.status["roleStatuses"][0]["conditions"][0]
+    assert (cond["reason"], cond["message"]) == (
+        "NameConflict",
+        "Deployment emb-router exists and is not controlled by this service",
+    )
+    assert plan.requeue_after == 5.0
 
 
 def test_status_is_stable_when_nothing_changed() -> None:
