@@ -184,12 +184,28 @@ class SimCluster:
             if current is None:
                 out.append(self.api.create(obj, actor=USER))
             else:
-                meta["resourceVersion"] = current["metadata"]["resourceVersion"]
-                for key in ("uid", "creationTimestamp", "finalizers", "ownerReferences"):
-                    if key in current["metadata"] and key not in meta:
-                        meta[key] = copy.deepcopy(current["metadata"][key])
-                out.append(self.api.update(obj, actor=USER))
+                out.append(self._update(obj, current))
         return out
+
+    def _update(self, obj: dict[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace with the stored resourceVersion; retry a Conflict twice, as kubectl apply does."""
+        from sim.apiserver.errors import Conflict
+
+        meta = obj["metadata"]
+        for attempt in range(3):
+            meta["resourceVersion"] = current["metadata"]["resourceVersion"]
+            for key in ("uid", "creationTimestamp", "finalizers", "ownerReferences"):
+                if key in current["metadata"] and key not in meta:
+                    meta[key] = copy.deepcopy(current["metadata"][key])
+            try:
+                result: dict[str, Any] = self.api.update(obj, actor=USER)
+                return result
+            except Conflict:
+                fresh = self.api.peek(str(obj.get("kind")), str(meta["namespace"]), str(meta.get("name")))
+                if attempt == 2 or fresh is None:
+                    raise
+                current = fresh
+        raise AssertionError("unreachable")
 
     def delete(self, kind: str, name: str, namespace: str = DEFAULT_NAMESPACE) -> bool:
         """Delete an object; False if it did not exist."""
