@@ -475,15 +475,26 @@ def with_duration(resolved: ResolvedScenario, seconds: float) -> ResolvedScenari
     return dataclasses.replace(resolved, scenario=resolved.scenario.with_overrides(until=seconds))
 
 
-def with_model_load(resolved: ResolvedScenario, seconds: Mapping[str, float]) -> ResolvedScenario:
-    """Per role, the time from container start to Ready (the model load) set to a constant."""
+LIFECYCLE_STAGES = ("schedule", "imagePull", "containerStart", "ready", "termination")
+
+
+def with_stage(resolved: ResolvedScenario, stage: str, seconds: Mapping[str, float]) -> ResolvedScenario:
+    """Per role, one pod lifecycle stage (`schedule`, `imagePull`, `containerStart`, `ready` = the
+    model load, `termination`) set to a constant number of seconds."""
+    if stage not in LIFECYCLE_STAGES:
+        raise ValueError(f"unknown lifecycle stage {stage!r}; one of {', '.join(LIFECYCLE_STAGES)}")
     data = resolved.scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
     lifecycle = dict(data.get("lifecycle") or {})
     for role, s in seconds.items():
-        stage = dict(lifecycle.get(role) or {})
-        stage["ready"] = {"distribution": "constant", "value": float(s)}
-        lifecycle[role] = stage
+        stages = dict(lifecycle.get(role) or {})
+        stages[stage] = {"distribution": "constant", "value": float(s)}
+        lifecycle[role] = stages
     return _rebuilt(resolved, {"lifecycle": lifecycle})
+
+
+def with_model_load(resolved: ResolvedScenario, seconds: Mapping[str, float]) -> ResolvedScenario:
+    """Per role, the time from container start to Ready (the model load) set to a constant."""
+    return with_stage(resolved, "ready", seconds)
 
 
 HPA_STRATEGY = "HPA"

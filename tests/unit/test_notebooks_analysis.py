@@ -11,6 +11,7 @@ from sim.report.analysis import (
     scenario_cost_models,
     simulate,
     with_model_load,
+    with_stage,
     with_strategy,
     with_synthetic,
     with_traffic_start,
@@ -107,6 +108,9 @@ def test_variants_change_only_what_they_name() -> None:
     ready = slow.scenario.lifecycle["decode"].ready
     assert ready is not None and (ready.distribution, ready.value) == ("constant", 240.0)
     assert slow.scenario.lifecycle["prefill"] == base.scenario.lifecycle["prefill"]
+    pulled = with_stage(base, "imagePull", {"prefill": 5}).scenario.lifecycle["prefill"]
+    assert pulled.image_pull is not None and pulled.image_pull.value == 5.0
+    assert pulled.ready == base.scenario.lifecycle["prefill"].ready
 
     sc = base.scenario
     assert sc.workload is not None and sc.workload.synthetic is not None
