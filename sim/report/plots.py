@@ -567,12 +567,15 @@ def plot_cost_by_run(
     *,
     roles: Sequence[str],
     bounds: Mapping[str, float] | None = None,
+    incomplete: Sequence[str] = (),
     unit: str = "GPU-hours",
     title: str = "",
 ) -> Path:
     """One panel per role: what each run paid (bars in the role's colour, one per run) against the
     lower bound no scaler can beat (dashed line: the work the trace contains at peak throughput).
-    Roles that cost nothing in `unit` in every run (e.g. CPU roles in GPU-hours) are left out."""
+    Runs in `incomplete` (they left requests unfinished, so the bound does not apply) are hatched
+    and labelled. Roles that cost nothing in `unit` in every run (e.g. CPU roles in GPU-hours) are
+    left out."""
     runs = list(costs)
     colours = role_colours(roles)
     shown = [
@@ -584,11 +587,17 @@ def plot_cost_by_run(
         bars = ax.bar(
             range(len(runs)), values, color=colours[role], alpha=0.85, edgecolor="black", linewidth=0.5
         )
+        for bar, run in zip(bars, runs):
+            if run in incomplete:
+                bar.set_alpha(0.35)
+                bar.set_hatch("xx")
         bound = (bounds or {}).get(role)
         if bound is not None:
             ax.axhline(bound, color="black", linestyle="--", linewidth=1.2, label=f"lower bound {bound:.2f}")
-        for bar, v in zip(bars, values):
+        for bar, v, run in zip(bars, values, runs):
             text = f"{v:.2f}" + (f"\n×{v / bound:.1f}" if bound else "")
+            if run in incomplete:
+                text += "\nunfinished"
             ax.annotate(
                 text,
                 (bar.get_x() + bar.get_width() / 2, v),

@@ -179,6 +179,7 @@ def test_notebook_plots_draw_from_plain_data(tmp_path: Path) -> None:
             tmp_path / "b.png",
             roles=roles,
             bounds={"prefill": 0.5, "decode": 0.4},
+            incomplete=[runs[1]],
         ),
         plots.plot_latency_by_run(
             {r: {role: {"p50": 0.1, "p99": 9.0} for role in roles} for r in runs},
