@@ -24,6 +24,8 @@ from model.scenario import (
 from model.yamlio import LoadedDocument, dump_documents, load_documents
 
 DS_KIND = "DisaggregatedService"
+KV_TRANSFER = "kv-transfer"
+"""The key of `services` that tunes the prefill -> decode KV-cache transfer (sim/load)."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ def load_scenario(
     ds_names = tuple(str(m.obj.get("metadata", {}).get("name")) for m in ds)
     _check_roles(scenario, doc, name, roles, ds_names)
     _check_nodes(scenario, doc, name)
+    _check_services(scenario, doc, name, ds)
     return ResolvedScenario(scenario, file.resolve(), root, tuple(manifests), trace, tuple(roles), ds_names)
 
 
@@ -176,8 +179,8 @@ def _check_roles(
         if key not in roles:
             raise _unknown_role(key, roles, name, doc, f"lifecycle.{key}")
     for key in scenario.services:
-        if key not in roles:
-            raise _unknown_role(key, roles, name, doc, f"services.{key}")
+        if key not in roles and key != KV_TRANSFER:
+            raise _unknown_role(key, [*roles, KV_TRANSFER], name, doc, f"services.{key}")
     for i, fault in enumerate(scenario.faults):
         if isinstance(fault, KillPods | MetricsOutage) and fault.role is not None and fault.role not in roles:
             raise _unknown_role(fault.role, roles, name, doc, f"faults[{i}].role")
@@ -209,6 +212,46 @@ def _check_roles(
                 path="workload.target",
                 allowed=", ".join(ds_names) or "a DisaggregatedService in the manifests",
             )
+
+
+def _check_services(scenario: Scenario, doc: LoadedDocument, name: str, ds: list[Manifest]) -> None:
+    """Service-model parameters are checked against the model of each role's kind now, so a typo
+    is a bad-input error (exit 2, nothing written) rather than a crash at t=0."""
+    from sim.load.pipeline import (
+        PipelineError,
+        RoleStep,
+        kv_transfer_params,
+        params_for,
+        pipeline_from_service,
+    )
+
+    if not scenario.services:
+        return
+    kinds: dict[str, Any] = {}
+    for m in ds:
+        try:
+            spec = pipeline_from_service(m.obj)
+        except PipelineError as err:
+            raise InputError(str(err), file=m.file, line=m.line, path=err.path, value=err.value) from None
+        for step in spec.steps:
+            if isinstance(step, RoleStep):
+                kinds.setdefault(step.role, step.kind)
+    for role, params in scenario.services.items():
+        where = f"services.{role}"
+        try:
+            if role == KV_TRANSFER:
+                kv_transfer_params(params)
+            elif role in kinds:
+                params_for(kinds[role], params, where=where)
+        except PipelineError as err:
+            path = err.path if err.path.startswith(where) else where
+            raise InputError(
+                f"bad service-model parameter: {err.allowed}",
+                file=name,
+                line=doc.line_of(path),
+                path=path,
+                value=err.value,
+            ) from None
 
 
 def _check_nodes(scenario: Scenario, doc: LoadedDocument, name: str) -> None:
