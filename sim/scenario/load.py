@@ -124,6 +124,8 @@ def load_scenario(
     trace = None
     if scenario.workload is not None and scenario.workload.trace is not None:
         trace = resolve(scenario.workload.trace, "workload.trace", "trace")
+        _check_trace(trace, scenario.workload.trace_format())
+    _check_unique(manifests)
 
     ds = [m for m in manifests if m.obj.get("kind") == DS_KIND]
     roles: list[str] = []
@@ -252,6 +254,50 @@ def _check_services(scenario: Scenario, doc: LoadedDocument, name: str, ds: list
                 path=path,
                 value=err.value,
             ) from None
+
+
+def _check_trace(path: Path, fmt: Any) -> None:
+    """Read the whole trace once (streaming, constant memory) so a malformed row is a bad-input
+    error naming the trace's file and line, not a crash in the middle of a run."""
+    from model.scenario import TraceFormat
+    from sim.load.arrivals import TraceFormatError, azure_csv, mooncake_jsonl
+
+    reader = mooncake_jsonl if fmt is TraceFormat.MOONCAKE else azure_csv
+    try:
+        for _ in reader(path):
+            pass
+    except TraceFormatError as err:
+        raise InputError(
+            f"bad trace row: {err.value!r}",
+            file=str(path),
+            line=err.line,
+            value=err.value,
+            allowed=err.allowed,
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError(
+            "the trace is not UTF-8 text", file=str(path), allowed="an Azure CSV or Mooncake JSONL trace"
+        ) from None
+
+
+def _check_unique(manifests: list[Manifest]) -> None:
+    """Two manifests for the same object would make the apply at t=0 fail with AlreadyExists."""
+    seen: dict[tuple[str, str, str], Manifest] = {}
+    for m in manifests:
+        meta = m.obj.get("metadata") or {}
+        key = (str(m.obj.get("kind")), str(meta.get("namespace") or "default"), str(meta.get("name")))
+        first = seen.get(key)
+        if first is not None:
+            where = f"{first.file}:{first.line}" if first.line else first.file
+            raise InputError(
+                f"{key[0]} {key[1]}/{key[2]} is defined twice (first at {where})",
+                file=m.file,
+                line=m.line,
+                path="metadata.name",
+                value=key[2],
+                allowed="one manifest per kind, namespace and name",
+            )
+        seen[key] = m
 
 
 def _check_nodes(scenario: Scenario, doc: LoadedDocument, name: str) -> None:
