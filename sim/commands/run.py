@@ -75,11 +75,15 @@ def run(
         _fail_input(err)
         return
     target = out if out is not None else Path("reports") / resolved.scenario.name
-    if quiet:
-        result = run_scenario(resolved, target)
-    else:
-        result = _run_with_progress(resolved, target)
-        print_summary(result.summary, result.out)
+    try:
+        if quiet:
+            result = run_scenario(resolved, target)
+        else:
+            result = _run_with_progress(resolved, target)
+            print_summary(result.summary, result.out)
+    except KeyboardInterrupt:
+        click.echo(f"dsim run: interrupted; {target} was left as it was", err=True)
+        sys.exit(130)
     if result.error:
         last = result.error.strip().splitlines()[-1]
         click.echo(
