@@ -433,6 +433,7 @@ class OutageAwareMetrics:
         for load in self.world.loads.values():
             value = load.metrics.resource_usage(namespace, pod, resource, now)
             if value is not None:
+                self.world.recorder.saw_metric(pod, resource, value)
                 return value
         return None
 
