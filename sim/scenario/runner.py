@@ -127,7 +127,7 @@ def _finish(
         "autoscalers": world.autoscaler_summary(),
         "expectations": verdicts,
         "quirks_triggered": world.quirks_triggered(),
-        "notes": world.notes,
+        "notes": world.run_notes(),
     }
     write_summary(folder / "summary.json", summary)
     return summary

@@ -370,6 +370,20 @@ class World:
     def role_summary(self) -> dict[str, Any]:
         return self.recorder.role_summary(self.latencies)
 
+    def run_notes(self) -> list[str]:
+        """Facts a reader of the report must know to interpret it."""
+        notes = list(self.notes)
+        if self.api is not None:
+            for obj in self.api.all_objects("BudAIScaler"):
+                spec = obj.get("spec") or {}
+                if (spec.get("predictionConfig") or {}).get("enabled"):
+                    name = (obj.get("metadata") or {}).get("name")
+                    notes.append(
+                        f"BudAIScaler {name} enables predictionConfig: it ran without prediction data "
+                        "(no predictor history in the simulation); only schedule hints can act as predictions"
+                    )
+        return notes
+
     def autoscaler_summary(self) -> dict[str, Any]:
         """Final state of every BudAIScaler and HorizontalPodAutoscaler: target, strategy, replicas
         and conditions (e.g. ConflictDetected, or an HPA's FailedGetScale surfaced in the scaler)."""
