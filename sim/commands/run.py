@@ -153,6 +153,8 @@ def print_summary(summary: Mapping[str, Any], out: Path) -> None:
     for e in summary.get("expectations", []):
         mark = "[green]✔[/]" if e.get("passed") else "[bold red]✘[/]"
         con.print(f" {mark} {e.get('name')}  [dim]{e.get('detail')}[/]")
+    for note in summary.get("notes", []):
+        con.print(f" [yellow]note:[/] {note}")
     failed = [e for e in summary.get("expectations", []) if not e.get("passed")]
     triggered = {k: v for k, v in summary.get("quirks_triggered", {}).items() if v}
     if triggered:
