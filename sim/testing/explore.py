@@ -19,6 +19,8 @@ from sim.invariants import Violation
 from sim.scenario.load import DS_KIND, Manifest, ResolvedScenario, load_scenario
 
 DEFAULT_DURATION = 300.0
+CRASH = "simulation_crash"
+"""Pseudo-invariant reported when an example crashes the simulator."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def resolve_input(
         if len(docs) == 1 and docs[0].data.get("apiVersion") == "dsim/v1":
             return load_scenario(path, until=duration, allow_outside=allow_outside)
     manifests: list[Manifest] = []
+    seen: dict[tuple[str, str, str], str] = {}
     for f in files:
         for d in load_documents(f):
             issues = [i for i in admit(d.data) if i.severity == "error"]
@@ -85,6 +88,21 @@ def resolve_input(
                     path=issues[0].path,
                     value=issues[0].value,
                 )
+            key = (
+                str(d.data.get("kind")),
+                str((d.data.get("metadata") or {}).get("namespace") or "default"),
+                str((d.data.get("metadata") or {}).get("name")),
+            )
+            if key in seen:
+                raise InputError(
+                    f"{key[0]} {key[1]}/{key[2]} is defined twice (first in {seen[key]})",
+                    file=str(f),
+                    line=d.line,
+                    path="metadata.name",
+                    value=key[2],
+                    allowed="each object once across the files checked together",
+                )
+            seen[key] = f"{f}:{d.line}"
             manifests.append(Manifest(d.data, str(f), d.line))
     if not manifests:
         raise InputError(
@@ -163,8 +181,11 @@ def run_example(base: ResolvedScenario, ex: Example, names: Sequence[str], profi
     from sim.testing.world_observer import world_violations
 
     world = World(variant(base, ex, names, profile))
-    world.build()
-    world.run()
+    try:
+        world.build()
+        world.run()
+    except Exception as exc:  # a crash inside a layer is a finding too (dsim run exits 1 on it)
+        return [Violation(CRASH, world.now, f"the simulation crashed: {type(exc).__name__}: {exc}")]
     assert world.observer is not None
     return world_violations(world, world.observer, list(names))
 
@@ -244,8 +265,10 @@ def export_finding(
     """Write the finding as `<out>/<scenario>-<invariant>.yaml`; returns its path."""
     from sim.testing.export import counterexample_document, write_counterexample
 
-    violated = sorted({v.name for v in finding.violations}, key=list(names).index)
+    order = [*names, CRASH]
+    violated = sorted({v.name for v in finding.violations}, key=order.index)
     name = f"{base.scenario.name}-{violated[0].replace('_', '-')}"[:63].strip("-")
+    violated = [n for n in violated if n != CRASH] or list(names)
     workload = finding.example.workload
     if workload is not None and workload.trace is not None and base.trace is not None:
         workload = workload.model_copy(update={"trace": str(base.trace)})  # the file runs from anywhere
