@@ -135,14 +135,21 @@ def autoscalers_table(summary: Mapping[str, Any]) -> str:
             f"<code>{esc(c.get('type'))}={esc(c.get('status'))}</code> {esc(c.get('reason'))}: {esc(c.get('message'))}"
             for c in a.get("conditions", [])
         )
+        last = a.get("last_decision") or {}
+        decision = (
+            f"{fmt_num(last.get('t'))} s: {esc(last.get('reason'))}"
+            + (f" <code>{esc(last.get('code'))}</code>" if last.get("code") else "")
+            if last
+            else "–"
+        )
         rows.append(
             f"<tr><td>{esc(name)}</td><td>{esc(a.get('target'))}</td><td>{esc(a.get('strategy'))}</td>"
             f'<td class="num">{fmt_num(a.get("desired"))}</td><td class="num">{fmt_num(a.get("actual"))}</td>'
-            f"<td>{conds or '–'}</td></tr>"
+            f"<td>{conds or '–'}</td><td>{decision}</td></tr>"
         )
     return (
         "<table><tr><th>autoscaler</th><th>target</th><th>strategy</th><th>desired</th><th>actual</th>"
-        "<th>conditions at the end of the run</th></tr>" + "".join(rows) + "</table>"
+        "<th>conditions at the end of the run</th><th>last decision</th></tr>" + "".join(rows) + "</table>"
     )
 
 

@@ -75,6 +75,8 @@ class Recorder:
         self.quirk_counts: Counter[str] = Counter()
         self.cluster_samples: dict[float, dict[str, dict[str, Any]]] = {}
         self._last_deploy_spec: dict[tuple[str, str], int] = {}
+        self.last_decision: dict[str, dict[str, Any]] = {}
+        """`namespace/name` of a scaler -> its last decision (time, reason, reason code)."""
 
     # ------------------------------------------------------------------ wiring
 
@@ -89,6 +91,13 @@ class Recorder:
         record.setdefault("type", "decision")
         self.log.emit(record)
         self._derived_quirks(record)
+        if record.get("event") == "decision" and record.get("scaler"):
+            details = record.get("details") or {}
+            self.last_decision[str(record["scaler"])] = {
+                "t": record.get("t"),
+                "reason": record.get("reason"),
+                "code": details.get("reasonCode") if isinstance(details, Mapping) else None,
+            }
         for source in (record, record.get("details") or {}):
             if not isinstance(source, Mapping):
                 continue

@@ -407,6 +407,8 @@ class World:
                     ],
                 }
                 if kind == "BudAIScaler":
+                    key = f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+                    entry["last_decision"] = self.recorder.last_decision.get(key)
                     entry["strategy"] = spec.get("scalingStrategy")
                     entry["desired"] = status.get("desiredScale")
                     entry["actual"] = status.get("actualScale")
