@@ -69,6 +69,12 @@ def test_run_writes_every_artefact_and_exits_0(scenario: Path, tmp_path: Path) -
     assert set(summary["roles"]) == {"router", "tokenizer", "inference"}
     assert summary["role_order"] == ["router", "tokenizer", "inference"]
     assert [e["passed"] for e in summary["expectations"]] == [True, True]
+    scaler = summary["autoscalers"]["BudAIScaler/default/inference-scaler"]
+    assert scaler["target"] == "DisaggregatedService/embedding-pipeline/inference"
+    assert scaler["last_decision"]["code"] == "NoMetrics"
+    assert {"type": "Ready", "status": "True", "reason": "ScalerReady"}.items() <= scaler["conditions"][
+        0
+    ].items()
     assert "all expectations hold" in output
     first = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()[:1]]
     assert first[0]["type"] == "api" and first[0]["t"] == 0.0
