@@ -19,6 +19,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from model.errors import InputError
+
 _CHUNK = 1024
 
 
@@ -28,15 +30,16 @@ class Arrival(NamedTuple):
     output_tokens: int
 
 
-class TraceFormatError(ValueError):
-    """A trace file that cannot be replayed: names the file, line, bad value and what is allowed."""
+class TraceFormatError(InputError, ValueError):
+    """A trace file that cannot be replayed: names the file, line, bad value and what is allowed.
+
+    An InputError, so the CLI reports it in one line and exits 2."""
 
     def __init__(self, path: str | Path, line: int, value: str, allowed: str) -> None:
+        super().__init__(
+            f"bad value {value!r}: {allowed}", file=str(path), line=line, value=value, allowed=allowed
+        )
         self.path = str(path)
-        self.line = line
-        self.value = value
-        self.allowed = allowed
-        super().__init__(f"{self.path}:{line}: bad value {value!r}: {allowed}")
 
 
 class _Model(BaseModel):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from model.errors import InputError
 from sim.load.accounting import RoleAccount
 from sim.load.request import DropReason, Request
 from sim.load.service_models import (
@@ -36,14 +37,11 @@ if TYPE_CHECKING:
     from sim.load.service_models import Host
 
 
-class PipelineError(ValueError):
+class PipelineError(InputError, ValueError):
     """A DisaggregatedService that does not describe a request path; names the YAML path and the value."""
 
     def __init__(self, path: str, value: object, allowed: str) -> None:
-        self.path = path
-        self.value = value
-        self.allowed = allowed
-        super().__init__(f"{path}: bad value {value!r}: {allowed}")
+        super().__init__(f"bad value {value!r}: {allowed}", path=path, value=value, allowed=allowed)
 
 
 class Balancing(StrEnum):
