@@ -503,6 +503,7 @@ HPA_STRATEGY = "HPA"
 def _as_hpa_source(source: Mapping[str, Any]) -> dict[str, Any]:
     """HPA reads only resource/custom/external sources (upstream hpa.go buildMetricSpec skips the
     rest): a per-pod engine metric becomes the same metric as a custom Pods metric."""
+    # upstream: pkg/controller/budaiscaler/algorithm/hpa.go buildMetricSpec (resource, custom, external only)
     out = dict(source)
     if out.get("metricSourceType") in ("pod", "prometheus", "inferenceEngine"):
         out = {
