@@ -11,11 +11,11 @@ import json
 import sys
 from pathlib import Path
 
-import pytest
+import importlib.util
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
+import nbclient
+import nbformat
+import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 KERNEL = "dsim-python"
@@ -53,6 +53,12 @@ def _images(nb: object) -> int:
         for out in cell.get("outputs", [])
         if "image/png" in out.get("data", {})
     )
+
+
+def test_kernel_dependencies_installed() -> None:
+    """The dev extras carry ipykernel; without it the notebooks cannot run and CI must say so
+    (a skip would hide it)."""
+    assert importlib.util.find_spec("ipykernel") is not None, "pip install -e '.[dev]' (ipykernel)"
 
 
 def test_every_notebook_is_listed() -> None:
