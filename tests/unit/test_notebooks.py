@@ -7,11 +7,10 @@ carry no outputs."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
-
-import importlib.util
 
 import nbclient
 import nbformat
