@@ -29,7 +29,7 @@ from model.scenario import (
 from sim.clock import Simulation
 from sim.report.events import EventLog
 from sim.report.summary import percentiles
-from sim.report.timeseries import E2E, TimeSeries
+from sim.report.timeseries import TimeSeries
 from sim.scenario.expectations import RunFacts
 from sim.scenario.load import DS_KIND, ResolvedScenario
 from sim.scenario.recorder import Recorder
@@ -62,13 +62,11 @@ class World:
         self.roles: list[str] = list(resolved.roles)
         self.events = EventLog()
         self.recorder = Recorder(self)
-        self.ts = TimeSeries([*self.roles, E2E])
         self.notes: list[str] = []
         self.loads: dict[str, Any] = {}  # DS name -> LoadSystem
         self.latencies: dict[str, list[float]] = {r: [] for r in self.roles}
         self.latencies.update({"_e2e": [], "_ttft": [], "_tpot": []})
         self._load_samples: dict[float, dict[str, Any]] = {}
-        self._built = False
         self.api: Any = None
         self.informers: Any = None
         self.cluster: Any = None
@@ -97,7 +95,6 @@ class World:
         self._apply_manifests()
         self._schedule_faults()
         self.sim.env.process(self._sampler())
-        self._built = True
 
     def _start_cluster(self) -> None:
         from sim.cluster import start_cluster
@@ -160,7 +157,6 @@ class World:
             **kwargs,
         )
         self.loads[target] = load
-        self._endpoints = endpoints
         load.start()
 
     def _arrivals(self) -> Iterator[Any]:
