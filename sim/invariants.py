@@ -126,10 +126,10 @@ class Observation:
             end = max(end, d.end)
         return end
 
-    def disturbed(self, start: float, end: float) -> bool:
-        return any(d.start < end and d.end > start for d in self.disturbances) or any(
-            d.start == d.end and start <= d.start <= end for d in self.disturbances
-        )
+    def faulted(self, start: float, end: float) -> bool:
+        """Did a disturbance window (a fault, an outage, a node failure; not a point event such as
+        a user's write or a load change) overlap [start, end]?"""
+        return any(d.end > d.start and d.start < end and d.end > start for d in self.disturbances)
 
 
 Invariant = Callable[[Observation], list[Violation]]
@@ -398,7 +398,7 @@ def conflict_rules(obs: Observation) -> list[Violation]:
     changes = _scaler_changes(obs)
     settle = obs.settle_window / 4
     last_change = max(changes, default=0.0)
-    if obs.now - last_change < settle or obs.disturbed(obs.now - settle, obs.now):
+    if obs.now - last_change < settle or obs.faulted(obs.now - settle, obs.now):
         return []
     refs = _scaler_refs(obs)
     verdicts = resolve_conflicts(
@@ -449,7 +449,7 @@ def no_orphans(obs: Observation) -> list[Violation]:
                 continue
             gone = max((removed_at.get(str(r.get("uid")), 0.0) for r in refs), default=0.0)
             grace = obs.gc_delay + 1.0
-            if obs.now - gone > grace and not obs.disturbed(gone, obs.now):
+            if obs.now - gone > grace and not obs.faulted(gone, obs.now):
                 owners = ", ".join(f"{r.get('kind')}/{r.get('name')}" for r in refs)
                 out.append(
                     Violation(
@@ -729,7 +729,7 @@ def wakes_from_zero(obs: Observation) -> list[Violation]:
             created = _meta(s).get("creationTimestamp") is not None
             if waiting > 0 and at_zero and created:
                 stuck_from = t if stuck_from is None else stuck_from
-                if t - stuck_from > obs.wake_bound and not obs.disturbed(stuck_from, t):
+                if t - stuck_from > obs.wake_bound and not obs.faulted(stuck_from, t):
                     out.append(
                         Violation(
                             "wakes_from_zero",

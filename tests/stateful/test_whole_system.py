@@ -16,12 +16,12 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, invariant, rule
 
 from sim.apiserver.errors import ApiError, Invalid
-from sim.invariants import QUIRK_OF_INVARIANT, Violation, check
+from sim.invariants import QUIRK_OF_INVARIANT, Violation, check, replica_bounds_report
 from sim.testing.cluster import SimCluster
 from sim.testing.strategies import disaggregated_service, fault_schedules, role_dags, scaler_sets
 
@@ -167,7 +167,10 @@ class WholeSystem(RuleBasedStateMachine):
     def invariants_hold(self) -> None:
         if self.cluster is None:
             return
-        found = check(self.c.observation())
+        obs = self.c.observation()
+        found = check(obs)
+        for excused in replica_bounds_report(obs)[1]:
+            event(f"replica bounds excused by {', '.join(excused.quirks)}")
         if self.profile == "corrected":
             self.findings.extend(v for v in found if generated_deployment_fight(v, self.c))
             bad = [v for v in found if not generated_deployment_fight(v, self.c)]

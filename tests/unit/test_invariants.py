@@ -128,6 +128,7 @@ def test_no_orphans_after_gc_delay() -> None:
     )
     assert no_orphans(obs) == []
     obs.now = 12.0
+    obs.disturbances = [Disturbance(10.0, 10.0, "dsim-user delete Deployment/p-a")]  # the delete itself
     assert no_orphans(obs) == [
         Violation(
             "no_orphans",
