@@ -8,6 +8,7 @@ each one: upstream file and function, effect, and the test or scenario that expo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -19,40 +20,149 @@ class Profile(StrEnum):
 class Quirk(StrEnum):
     # DisaggregatedService controller (the pull request in shared/seeds)
     DS_READY_REQUIRES_NONZERO = "ds_ready_requires_nonzero"
-    """Role Ready iff readyReplicas > 0 and readyReplicas == status.replicas (PR controller.go)."""
     DS_OVERWRITES_AUTOSCALED_REPLICAS = "ds_overwrites_autoscaled_replicas"
-    """The PR's reconcile copies role.replicas onto the role Deployment every time, reverting an HPA's writes."""
-    # BudAIScaler algorithm (algorithm/budscaler.go, algorithm/algorithm.go, pkg/context)
+    # BudAIScaler algorithm (algorithm/budscaler.go, algorithm/algorithm.go, algorithm/kpa.go, pkg/context)
     TOLERANCE_DIVIDED_BY_100 = "tolerance_divided_by_100"
     PANIC_THRESHOLD_DIVIDED_BY_100 = "panic_threshold_divided_by_100"
     POLICIES_IGNORE_PERIOD = "policies_ignore_period"
     SCALE_DOWN_FLOOR_ONE = "scale_down_floor_one"
     STABILIZATION_FROM_LAST_SCALE_TIME = "stabilization_from_last_scale_time"
     KV_CACHE_FRACTION_VS_PERCENT = "kv_cache_fraction_vs_percent"
+    DOWN_TOLERANCE_IGNORED = "down_tolerance_ignored"
+    KPA_WINDOWS_UNUSED = "kpa_windows_unused"
+    PREDICTION_LOOKAHEAD_FIXED = "prediction_lookahead_fixed"
+    COST_PROVIDER_CASE_SENSITIVE = "cost_provider_case_sensitive"
+    # BudAIScaler controller (budaiscaler_controller.go, autoscaler.go, workload_scale.go, pkg/metrics)
     NO_SCALE_FROM_ZERO = "no_scale_from_zero"
-    # BudAIScaler controller (budaiscaler_controller.go, workload_scale.go)
     SYMMETRIC_CONFLICT = "symmetric_conflict"
     CONFLICT_BLIND_TO_GENERATED_DEPLOYMENT = "conflict_blind_to_generated_deployment"
     CONDITION_REASON_STICKY = "condition_reason_sticky"
-    """updateCondition replaces a condition only when its status flips: reason/message go stale."""
     ACTUAL_SCALE_IS_DESIRED = "actual_scale_is_desired"
-    """reconcileCustomScaler sets status.actualScale to the recommendation, not observed replicas."""
     SCHEDULE_HINTS_SHARED_ACROSS_SCALERS = "schedule_hints_shared_across_scalers"
-    """One shared predictor: one scaler's schedule hints floor the others; edited hints never apply."""
-    DOWN_TOLERANCE_IGNORED = "down_tolerance_ignored"
-    """pkg/context GetTolerance returns only the scale-up tolerance; scale-down tolerance never applies."""
-    KPA_WINDOWS_UNUSED = "kpa_windows_unused"
-    """algorithm/kpa.go reads only the instantaneous average; panic/stable windows change nothing."""
-    PREDICTION_LOOKAHEAD_FIXED = "prediction_lookahead_fixed"
-    """autoscaler.go builds the predictor without options: always 15 min ahead, lookAheadMinutes ignored."""
-    COST_PROVIDER_CASE_SENSITIVE = "cost_provider_case_sensitive"
-    """collectCostMetrics matches cloudProvider case-sensitively; 'AWS' gets no cost metrics."""
     INFERENCE_ENGINE_MAPPING_UNUSED = "inference_engine_mapping_unused"
-    """pkg/metrics/factory.go For: inferenceEngine sources get the plain pod fetcher; vllm: names never map."""
     CUSTOM_SOURCE_USES_RESOURCE_FETCHER = "custom_source_uses_resource_fetcher"
-    """pkg/metrics/factory.go For: custom sources get the metrics-server fetcher; non cpu/memory fails."""
     # HPA strategy (algorithm/hpa.go BuildHPA)
     HPA_TARGETS_DS_DROPS_ROLE = "hpa_targets_ds_drops_role"
+
+
+@dataclass(frozen=True)
+class QuirkInfo:
+    """What a quirk is, for docs/quirks.md, reports and `dsim --help`."""
+
+    area: str
+    upstream: str
+    """Upstream file and function."""
+    summary: str
+    """The defect in one line (what `upstream` does that `corrected` does not)."""
+
+
+QUIRK_INFO: dict[Quirk, QuirkInfo] = {
+    Quirk.DS_READY_REQUIRES_NONZERO: QuirkInfo(
+        "DisaggregatedService",
+        "PR pkg/controller/disaggregatedservice/controller.go: role status (+216-225) and the dependsOn readiness check",
+        "Role Ready iff readyReplicas > 0 and == status.replicas: a 0-replica role never Ready, dependents never start",
+    ),
+    Quirk.DS_OVERWRITES_AUTOSCALED_REPLICAS: QuirkInfo(
+        "DisaggregatedService",
+        "PR pkg/controller/disaggregatedservice/controller.go: role Deployment create-or-update",
+        "role.replicas is copied onto the role Deployment on every reconcile, reverting an HPA's writes",
+    ),
+    Quirk.TOLERANCE_DIVIDED_BY_100: QuirkInfo(
+        "BudScaler/KPA",
+        "algorithm/budscaler.go calculateDesiredForMetric, algorithm/kpa.go calculateDesiredReplicas",
+        "tolerance divided by 100: effective 0.001 instead of 0.1",
+    ),
+    Quirk.PANIC_THRESHOLD_DIVIDED_BY_100: QuirkInfo(
+        "KPA",
+        "algorithm/kpa.go calculateDesiredReplicas",
+        "panic threshold divided by 100: panic whenever ratio >= 0.02, skipping rate limits and scale-up policies",
+    ),
+    Quirk.POLICIES_IGNORE_PERIOD: QuirkInfo(
+        "BudScaler/KPA",
+        "algorithm/algorithm.go ApplyScaleUpPolicies / ApplyScaleDownPolicies",
+        "scaling policies ignore periodSeconds (limits relative to current, no scale-event history)",
+    ),
+    Quirk.SCALE_DOWN_FLOOR_ONE: QuirkInfo(
+        "BudScaler/KPA",
+        "algorithm/budscaler.go calculateDesiredForMetric, algorithm/algorithm.go ApplyScaleDownPolicies",
+        "scale-down floored at 1 whatever minReplicas says",
+    ),
+    Quirk.STABILIZATION_FROM_LAST_SCALE_TIME: QuirkInfo(
+        "BudScaler",
+        "algorithm/budscaler.go ComputeRecommendation (step 8)",
+        "stabilization measured from lastScaleTime instead of a window over recommendations",
+    ),
+    Quirk.KV_CACHE_FRACTION_VS_PERCENT: QuirkInfo(
+        "BudScaler/metrics",
+        "pkg/metrics fetchers + algorithm/budscaler.go",
+        "vLLM gpu_cache_usage_perc is a 0-1 fraction compared against targets written as percents ('70')",
+    ),
+    Quirk.DOWN_TOLERANCE_IGNORED: QuirkInfo(
+        "BudScaler/KPA",
+        "pkg/context/context.go GetTolerance",
+        "only the scale-up tolerance is ever used; the scale-down tolerance never applies",
+    ),
+    Quirk.KPA_WINDOWS_UNUSED: QuirkInfo(
+        "KPA",
+        "algorithm/kpa.go ComputeRecommendation",
+        "KPA reads only the instantaneous average; panic and stable windows change nothing",
+    ),
+    Quirk.PREDICTION_LOOKAHEAD_FIXED: QuirkInfo(
+        "BudScaler",
+        "autoscaler.go NewAutoScaler",
+        "the predictor is built without options: always 15 min ahead, lookAheadMinutes ignored",
+    ),
+    Quirk.COST_PROVIDER_CASE_SENSITIVE: QuirkInfo(
+        "BudScaler",
+        "autoscaler.go collectCostMetrics",
+        "cloudProvider matched case-sensitively ('AWS' gets no cost metrics); NaN per-replica cost at 0 replicas",
+    ),
+    Quirk.NO_SCALE_FROM_ZERO: QuirkInfo(
+        "BudAIScaler controller",
+        "autoscaler.go Scale (no pods -> no snapshot -> no change)",
+        "a target at 0 replicas has no pods, hence no metrics, hence is never scaled up",
+    ),
+    Quirk.SYMMETRIC_CONFLICT: QuirkInfo(
+        "BudAIScaler controller",
+        "budaiscaler_controller.go checkConflicts (with the PR's roleName rule)",
+        "both conflicting scalers go Ready=False ConflictDetected and neither scales",
+    ),
+    Quirk.CONFLICT_BLIND_TO_GENERATED_DEPLOYMENT: QuirkInfo(
+        "BudAIScaler controller",
+        "budaiscaler_controller.go checkConflicts",
+        "a scaler on a DS role and one on the Deployment <ds>-<role> it generates are not seen as conflicting",
+    ),
+    Quirk.CONDITION_REASON_STICKY: QuirkInfo(
+        "BudAIScaler controller",
+        "budaiscaler_controller.go updateCondition",
+        "a condition is replaced only when its status flips, so reason and message go stale",
+    ),
+    Quirk.ACTUAL_SCALE_IS_DESIRED: QuirkInfo(
+        "BudAIScaler controller",
+        "budaiscaler_controller.go reconcileCustomScaler",
+        "status.actualScale is set to the recommendation, not the observed replicas",
+    ),
+    Quirk.SCHEDULE_HINTS_SHARED_ACROSS_SCALERS: QuirkInfo(
+        "BudAIScaler controller",
+        "autoscaler.go loadScheduleHints, prediction/predictor.go AddScheduleHint",
+        "one predictor for all scalers: one scaler's hints floor the others; edited hints never apply",
+    ),
+    Quirk.INFERENCE_ENGINE_MAPPING_UNUSED: QuirkInfo(
+        "metrics",
+        "pkg/metrics/factory.go DefaultMetricFetcherFactory.For",
+        "inferenceEngine sources get the plain pod fetcher; short names never map to vllm: metric names",
+    ),
+    Quirk.CUSTOM_SOURCE_USES_RESOURCE_FETCHER: QuirkInfo(
+        "metrics",
+        "pkg/metrics/factory.go DefaultMetricFetcherFactory.For",
+        "custom sources get the metrics-server fetcher; anything but cpu/memory fails",
+    ),
+    Quirk.HPA_TARGETS_DS_DROPS_ROLE: QuirkInfo(
+        "HPA strategy",
+        "algorithm/hpa.go BuildHPA",
+        "an HPA built for a DS role targets the DS itself (role dropped): no scale subresource, FailedGetScale",
+    ),
+}
 
 
 ALL_QUIRKS: tuple[Quirk, ...] = tuple(Quirk)
