@@ -392,9 +392,10 @@ def _scaler_changes(obs: Observation) -> list[float]:
 
 
 def conflict_rules(obs: Observation) -> list[Violation]:
-    """After the scalers have had `settle_window / 4` quiet seconds, the set reporting ConflictDetected
-    (from the controller's last verdict per scaler) is exactly the profile's rule applied to the live
-    valid scalers; the rule itself is order-independent (sim/decisions/bud_controller/conflicts.py)."""
+    """After `settle_window / 4` quiet seconds, among the scalers that reconciled since the last
+    scaler or DisaggregatedService change, those reporting ConflictDetected (the controller's last
+    verdict) are exactly those the profile's rule marks on the live valid scalers; the rule itself is
+    order-independent (sim/decisions/bud_controller/conflicts.py)."""
     changes = _scaler_changes(obs)
     settle = obs.settle_window / 4
     last_change = max(changes, default=0.0)
@@ -407,13 +408,18 @@ def conflict_rules(obs: Observation) -> list[Violation]:
         blind_to_generated_deployment=Quirk.CONFLICT_BLIND_TO_GENERATED_DEPLOYMENT in obs.quirks,
         ds_roles=_ds_roles(obs),
     )
-    expected = sorted(f"{k[0]}/{k[1]}" for k, v in verdicts.items() if v.conflicted)
     last = _last_scaler_events(obs)
-    observed = sorted(
+    # Judge only scalers that reconciled after the last change: a scaler in error backoff (e.g. its
+    # target does not exist) is not requeued by a peer's edit, here as in controller-runtime.
+    judged = {
         f"{r.namespace}/{r.name}"
         for r in refs
-        if last.get(f"{r.namespace}/{r.name}", {}).get("event") == "conflict"
+        if float(last.get(f"{r.namespace}/{r.name}", {}).get("t", -1.0)) > last_change
+    }
+    expected = sorted(
+        f"{k[0]}/{k[1]}" for k, v in verdicts.items() if v.conflicted and f"{k[0]}/{k[1]}" in judged
     )
+    observed = sorted(key for key in judged if last[key].get("event") == "conflict")
     if expected != observed:
         return [
             Violation(
@@ -655,37 +661,45 @@ def convergence(obs: Observation) -> list[Violation]:
 
 
 def panic_threshold(obs: Observation) -> list[Violation]:
-    """A KPA scaler panics only when its metric is at least panicThreshold x target (the context's
-    ratio, default 2.0 = 200 %). Upstream's `panic_threshold_divided_by_100` panics at 2 % of target."""
+    """A KPA scaler enters panic mode only when its metric reached panicThreshold x target (the
+    context's ratio, default 2.0 = 200 %) within the panic window. Upstream's
+    `panic_threshold_divided_by_100` panics at 2 % of target. (Only entries are judged: Knative
+    semantics keep panicking for a stable window after the last high value.)"""
     from sim.decisions.bud.context import scaling_context_from_scaler
 
     hist = _history_index(obs)
     out: list[Violation] = []
+    seen: dict[str, list[tuple[float, float, bool]]] = {}
     for e in obs.events:
         if e.get("actor") != SCALER_ACTOR or e.get("event") != "decision":
             continue
         details = e.get("details") or {}
-        if not details.get("inPanicMode"):
-            continue
         cur, tgt = details.get("currentMetricValue"), details.get("targetMetricValue")
         if not isinstance(cur, int | float) or not isinstance(tgt, int | float) or tgt <= 0:
             continue
         scaler = str(e.get("scaler"))
+        t = float(e.get("t", 0.0))
+        panic = bool(details.get("inPanicMode"))
+        past = seen.setdefault(scaler, [])
+        entering = panic and (not past or not past[-1][2])
+        past.append((t, float(cur) / float(tgt), panic))
+        if not entering:
+            continue
         ns, _, name = scaler.partition("/")
         snaps = hist.get((SCALER_KIND, ns, name), [])
-        obj = next((s.obj for s in reversed(snaps) if s.t <= float(e["t"]) and s.obj is not None), None)
+        obj = next((s.obj for s in reversed(snaps) if s.t <= t and s.obj is not None), None)
         if obj is None or len((obj.get("spec") or {}).get("metricsSources") or []) != 1:
             continue
-        threshold = scaling_context_from_scaler(obj).panic_threshold
-        if threshold <= 0:
-            threshold = 2.0
-        ratio = float(cur) / float(tgt)
-        if math.isfinite(ratio) and ratio < threshold:
+        ctx = scaling_context_from_scaler(obj)
+        threshold = ctx.panic_threshold if ctx.panic_threshold > 0 else 2.0
+        window = max(float(ctx.panic_window_s), 0.0)
+        peak = max(r for tt, r, _ in past if t - window <= tt <= t)
+        if math.isfinite(peak) and peak < threshold:
             out.append(
                 Violation(
                     "panic_threshold",
-                    float(e["t"]),
-                    f"{scaler} in panic mode at {ratio:.2%} of target (threshold {threshold:g}x = {threshold:.0%})",
+                    t,
+                    f"{scaler} entered panic mode at {peak:.2%} of target (threshold {threshold:g}x = {threshold:.0%})",
                 )
             )
             break
