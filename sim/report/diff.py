@@ -161,6 +161,31 @@ def write_html(out: Path, rows: list[DiffRow], label_a: str, label_b: str, roles
     return path
 
 
+def first_divergence(events_a: Path, events_b: Path) -> tuple[str, str] | None:
+    """Where two event logs part: `line N, t=…: type actor verb kind/name` for each run (None when
+    identical). Finds where a change of profile, seed or code first shows."""
+    import json
+    from itertools import zip_longest
+
+    if not events_a.exists() or not events_b.exists():
+        return None
+
+    def describe(n: int, line: str | None) -> str:
+        if line is None:
+            return f"line {n}: (log ended)"
+        e = json.loads(line)
+        what = " ".join(
+            str(e[k]) for k in ("type", "actor", "event", "verb", "kind", "name", "role") if e.get(k)
+        )
+        return f"line {n}, t={e.get('t')}: {what}"
+
+    with events_a.open(encoding="utf-8") as fa, events_b.open(encoding="utf-8") as fb:
+        for n, (la, lb) in enumerate(zip_longest(fa, fb), start=1):
+            if la != lb:
+                return describe(n, la), describe(n, lb)
+    return None
+
+
 def diff_runs(
     run_a: Path, run_b: Path, out: Path | None, *, only_diff: bool = False, quiet: bool = False
 ) -> Path | None:
@@ -172,6 +197,9 @@ def diff_runs(
     if label_a == label_b:
         label_a, label_b = f"A: {label_a}", f"B: {label_b}"
     rows = diff_rows(sa, sb)
+    divergence = first_divergence(run_a / "events.jsonl", run_b / "events.jsonl")
+    if divergence is not None:
+        rows.insert(7, DiffRow("run", "first differing event", divergence[0], divergence[1]))
     if not quiet:
         print_terminal(rows, label_a, label_b, only_diff=only_diff)
     if out is None:

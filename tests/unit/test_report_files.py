@@ -141,3 +141,16 @@ def test_diff_lists_differences_and_writes_html(tmp_path: Path, capsys: pytest.C
     assert out is not None and out.name == "diff.html"
     assert out.read_text().count("data:image/png;base64,") == 2
     assert "differ" in capsys.readouterr().out
+
+
+def test_first_divergence_names_the_line_where_two_logs_part(tmp_path: Path) -> None:
+    from sim.report.diff import first_divergence
+
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    common = '{"t":0.0,"type":"api","verb":"create","kind":"Pod","name":"p"}\n'
+    a.write_text(common + '{"t":1.5,"type":"scale","role":"r"}\n')
+    b.write_text(common + '{"t":2.0,"type":"pod","role":"r"}\n')
+    assert first_divergence(a, b) == ("line 2, t=1.5: scale r", "line 2, t=2.0: pod r")
+    b.write_text(common)
+    assert first_divergence(a, b) == ("line 2, t=1.5: scale r", "line 2: (log ended)")
+    assert first_divergence(a, a) is None
