@@ -171,7 +171,57 @@ def quirks_section(summary: Mapping[str, Any]) -> str:
     )
 
 
-def render_html(folder: Path, summary: Mapping[str, Any], *, scenario_yaml: str = "") -> Path:
+TIMELINE_TYPES = ("role.ready", "role.notready", "scale", "fault", "fault.end", "scaler.conflict")
+TIMELINE_ROWS = 80
+
+
+def describe_event(e: Mapping[str, Any]) -> str:
+    kind = e.get("type")
+    if kind == "role.ready":
+        return f"role <b>{esc(e.get('role'))}</b> Ready"
+    if kind == "role.notready":
+        return f"role <b>{esc(e.get('role'))}</b> no longer Ready"
+    if kind == "scale":
+        arrow = "▲" if e.get("to", 0) > e.get("from", 0) else "▼"
+        return (
+            f"{arrow} <b>{esc(e.get('role'))}</b> {esc(e.get('from'))} → {esc(e.get('to'))} replicas "
+            f"by {esc(e.get('actor'))} (via {esc(e.get('via'))})"
+        )
+    if kind == "fault":
+        what = ", ".join(
+            f"{k}={v}" for k, v in sorted(e.items()) if k not in ("t", "type", "fault") and v is not None
+        )
+        return f"fault <b>{esc(e.get('fault'))}</b> {esc(what)}"
+    if kind == "fault.end":
+        return f"fault {esc(e.get('fault'))} ends"
+    if kind == "scaler.conflict":
+        return f"scaler <b>{esc(e.get('scaler'))}</b> ConflictDetected: {esc(e.get('message'))}"
+    return esc(kind)
+
+
+def timeline_table(events: Sequence[Mapping[str, Any]]) -> str:
+    picked = [e for e in events if e.get("type") in TIMELINE_TYPES]
+    if not picked:
+        return "<p><em>No readiness changes, scaling actions, faults or conflicts.</em></p>"
+    rows = "".join(
+        f'<tr><td class="num">{fmt_num(e.get("t"))}</td><td>{describe_event(e)}</td></tr>'
+        for e in picked[:TIMELINE_ROWS]
+    )
+    more = (
+        f"<p>… and {len(picked) - TIMELINE_ROWS} more (all in <code>events.jsonl</code>).</p>"
+        if len(picked) > TIMELINE_ROWS
+        else ""
+    )
+    return f"<table><tr><th>t (s)</th><th>what happened</th></tr>{rows}</table>{more}"
+
+
+def render_html(
+    folder: Path,
+    summary: Mapping[str, Any],
+    *,
+    scenario_yaml: str = "",
+    events: Sequence[Mapping[str, Any]] = (),
+) -> Path:
     """Write `folder/report.html` from the summary and the PNGs already in `folder`."""
     name = summary.get("scenario", folder.name)
     speed = summary.get("speedup")
@@ -206,6 +256,10 @@ def render_html(folder: Path, summary: Mapping[str, Any], *, scenario_yaml: str 
     parts.append("<h2>Autoscalers</h2>" + autoscalers_table(summary))
     for filename, title in FIGURES:
         parts.append(f"<h2>{esc(title)}</h2>" + img_tag(folder / filename, title))
+    parts.append(
+        "<h2>Timeline</h2><p>Readiness changes, scaling actions, faults and conflicts in simulated time.</p>"
+        + timeline_table(events)
+    )
     notes = summary.get("notes", [])
     if notes:
         parts.append("<h2>Notes</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in notes) + "</ul>")

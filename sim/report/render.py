@@ -49,4 +49,4 @@ def render_folder(folder: Path, summary: dict[str, Any] | None = None) -> Path:
     )
     resolved = folder / RESOLVED_SCENARIO
     text = resolved.read_text(encoding="utf-8") if resolved.exists() else ""
-    return render_html(folder, summary, scenario_yaml=text)
+    return render_html(folder, summary, scenario_yaml=text, events=events)
