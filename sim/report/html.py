@@ -175,6 +175,13 @@ TIMELINE_TYPES = ("role.ready", "role.notready", "scale", "fault", "fault.end", 
 TIMELINE_ROWS = 80
 
 
+def _plain(value: Any) -> str:
+    """Lists as space-separated names (a killed pod is `[name, namespace]`: show the name)."""
+    if isinstance(value, list):
+        return " ".join(str(x[0]) if isinstance(x, list) and x else str(x) for x in value)
+    return str(value)
+
+
 def describe_event(e: Mapping[str, Any]) -> str:
     kind = e.get("type")
     if kind == "role.ready":
@@ -189,7 +196,9 @@ def describe_event(e: Mapping[str, Any]) -> str:
         )
     if kind == "fault":
         what = ", ".join(
-            f"{k}={v}" for k, v in sorted(e.items()) if k not in ("t", "type", "fault") and v is not None
+            f"{k}={_plain(v)}"
+            for k, v in sorted(e.items())
+            if k not in ("t", "type", "fault") and v is not None
         )
         return f"fault <b>{esc(e.get('fault'))}</b> {esc(what)}"
     if kind == "fault.end":
