@@ -209,6 +209,11 @@ def diff_runs(
     roles = list(sa.get("role_order", [])) + [
         r for r in sb.get("role_order", []) if r not in sa.get("role_order", [])
     ]
-    plot_compare_replicas(ta, tb, out / "compare_replicas.png", labels=(label_a, label_b), roles=roles)
+    from sim.report.events import of_type, read_events
+
+    faults = of_type(read_events(run_a / "events.jsonl"), "fault")
+    plot_compare_replicas(
+        ta, tb, out / "compare_replicas.png", labels=(label_a, label_b), roles=roles, faults=faults
+    )
     plot_compare_latency(ta, tb, out / "compare_latency.png", labels=(label_a, label_b))
     return write_html(out, rows, label_a, label_b, roles)

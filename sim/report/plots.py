@@ -335,9 +335,11 @@ def plot_compare_replicas(
     labels: tuple[str, str] = ("A", "B"),
     roles: Sequence[str] | None = None,
     title: str = "",
+    faults: Sequence[Mapping[str, Any]] = (),
 ) -> Path:
     """Two runs on shared axes: per role, ready replicas of A (solid, filled) and B (dashed), spec
-    replicas thin. Roles keep their colour; the line style tells the runs apart."""
+    replicas thin. Roles keep their colour; the line style tells the runs apart. `faults` (of run A)
+    are marked as in `plot_replicas`."""
     order = list(roles) if roles else [r for r in ts_a.roles if r != E2E]
     order += [r for r in ts_b.roles if r != E2E and r not in order]
     colours = role_colours(order)
@@ -368,6 +370,7 @@ def plot_compare_replicas(
             )
             top = max([top, *ready, *spec])
         ax.set_ylim(0, top * 1.45 + 0.5)
+        _fault_marks(ax, faults, div, label_them=ax is axes[0, 0])
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(f"{role}\nreplicas (pods)")
         ax.grid(True, alpha=0.3)
