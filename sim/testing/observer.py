@@ -43,7 +43,7 @@ class Observer:
         self.gc_delay = float(api.gc.delay if gc_delay is None else gc_delay)
         self.history: list[Snapshot] = []
         self.disturbances: list[Disturbance] = []
-        self._seen_windows = 0
+        self._pending: list[tuple[int, AuditEntry]] = []
 
     @classmethod
     def attach(cls, api: Any, **kwargs: Any) -> Observer:
@@ -62,20 +62,30 @@ class Observer:
         return obs
 
     def _on_entry(self, e: AuditEntry) -> None:
+        self._flush()
         if e.result != "ok":
             return
         if e.actor in HUMAN_ACTORS and e.verb in ("create", "update", "patch", "delete"):
             self.disturbances.append(Disturbance(e.t, e.t, f"{e.actor} {e.verb} {e.kind}/{e.name}"))
+        index = len(self.api.audit.entries) - 1
+        if e.verb == "delete":
+            # the server audits a delete before it removes the object: look once it is done
+            self._pending.append((index, e))
+            return
+        self._snapshot(index, e)
+
+    def _snapshot(self, index: int, e: AuditEntry) -> None:
         obj = self.api.peek(e.kind, e.namespace, e.name)
         if e.kind in TRACKED_KINDS or obj is None:
-            self.history.append(
-                Snapshot(len(self.api.audit.entries) - 1, e.t, e.kind, e.namespace, e.name, obj)
-            )
+            self.history.append(Snapshot(index, e.t, e.kind, e.namespace, e.name, obj))
         elif e.verb == "create":
             # keep uids of every object, so removals can be matched to ownerReferences
-            self.history.append(
-                Snapshot(len(self.api.audit.entries) - 1, e.t, e.kind, e.namespace, e.name, _uid_only(obj))
-            )
+            self.history.append(Snapshot(index, e.t, e.kind, e.namespace, e.name, _uid_only(obj)))
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        for index, e in pending:
+            self._snapshot(index, e)
 
     def disturb(self, start: float, end: float, what: str) -> None:
         """A disturbance the API server cannot see (load change, pod kill, node failure, outage)."""
@@ -107,6 +117,7 @@ class Observer:
         wake_bound: float = 60.0,
         extra_disturbances: Sequence[Disturbance] = (),
     ) -> Observation:
+        self._flush()
         return Observation(
             now=float(self.api.sim.now),
             quirks=quirks,
