@@ -1,5 +1,5 @@
 """`dsim check`: exit codes (0 nothing found, 1 counterexample written, 2 bad input), the exported
-file is a valid scenario that names the violated invariant, and the exploration is deterministic."""
+file is a valid scenario that names the violated invariant."""
 
 from __future__ import annotations
 
