@@ -61,9 +61,12 @@ INFERENCE_ENGINE_MAPPING_UNUSED = "inference_engine_mapping_unused"
 CUSTOM_SOURCE_USES_RESOURCE_FETCHER = "custom_source_uses_resource_fetcher"
 
 
+_REGISTERED_QUIRKS = frozenset(q.value for q in Quirk)
+
+
 def quirk_on(quirks: QuirkSet, name: str) -> bool:
     """A registered quirk's flag, or the profile's default for a name not registered yet."""
-    if name in {q.value for q in Quirk}:
+    if name in _REGISTERED_QUIRKS:
         return Quirk(name) in quirks
     return quirks.as_dict().get(name, quirks.profile is Profile.UPSTREAM)
 
@@ -122,6 +125,35 @@ class AlgorithmOutcome:
 
 
 AlgorithmFn = Callable[[AlgorithmCall], AlgorithmOutcome]
+
+_CONTEXTS: dict[tuple[str, str, str], tuple[str, str, Any]] = {}
+"""(namespace, name, uid) -> (repr of spec, repr of annotations, parsed ScalingContext): a scaler's
+context is parsed again whenever its spec or annotations read differently."""
+_CONTEXTS_MAX = 512
+
+
+def _scaling_context(scaler: Mapping[str, Any]) -> Any:
+    """`scaling_context_from_scaler`, cached per scaler while spec and annotations are unchanged
+    (the context reads nothing else; a status write does not re-parse it)."""
+    from sim.decisions.bud.context import scaling_context_from_scaler
+
+    meta = scaler.get("metadata")
+    spec = scaler.get("spec")
+    if not isinstance(meta, dict) or not isinstance(spec, dict):
+        return scaling_context_from_scaler(scaler)
+    # repr, not ==: 4 == 4.0 == True, but the context keeps e.g. an unparsable value's text
+    spec_text, annotations_text = repr(spec), repr(meta.get("annotations"))
+    key = (str(meta.get("namespace", "")), str(meta.get("name", "")), str(meta.get("uid", "")))
+    hit = _CONTEXTS.get(key)
+    if hit is not None and hit[0] == spec_text and hit[1] == annotations_text:
+        return hit[2]
+    ctx = scaling_context_from_scaler(scaler)
+    if len(_CONTEXTS) >= _CONTEXTS_MAX:
+        _CONTEXTS.clear()
+    _CONTEXTS[key] = (spec_text, annotations_text, ctx)
+    return ctx
+
+
 EventSink = Callable[[dict[str, Any]], None]
 HpaHook = Callable[[Mapping[str, Any], float], None]
 
@@ -132,7 +164,6 @@ def bud_algorithm(call: AlgorithmCall) -> AlgorithmOutcome:
     # upstream: autoscaler.go Scale (building algorithm.ScalingRequest, algo.ComputeRecommendation)
     """
     from sim.decisions.bud import types as bt
-    from sim.decisions.bud.context import scaling_context_from_scaler
     from sim.decisions.bud.recommend import compute_recommendation
 
     x = call.inputs
@@ -173,7 +204,7 @@ def bud_algorithm(call: AlgorithmCall) -> AlgorithmOutcome:
     )
     try:
         rec = compute_recommendation(
-            scaling_context_from_scaler(call.scaler),
+            _scaling_context(call.scaler),
             request,
             now=call.now,
             quirks=call.quirks,
@@ -251,6 +282,9 @@ class BudAIScalerReconciler:
         self.hpa_hook = hpa_hook
         self._state: dict[tuple[str, str], Any] = {}
         self._hint_book: tuple[ScheduleHint, ...] = ()
+        self._flags: dict[str, bool] = {}
+        self._flags_for: QuirkSet = quirks
+        self._seconds_cache: dict[str, float] = {}
         """upstream: one Predictor per AutoScaler, shared by every scaler; hints deduplicated by name."""
 
     # --- helpers ---------------------------------------------------------------------------
@@ -283,7 +317,7 @@ class BudAIScalerReconciler:
             reason.value,
             message,
             self.sim.timestamp(now),
-            sticky_reason=quirk_on(self.quirks, CONDITION_REASON_STICKY),
+            sticky_reason=self._flag(CONDITION_REASON_STICKY),
         )
         return self._write_status(scaler, new_status)
 
@@ -298,11 +332,26 @@ class BudAIScalerReconciler:
             return obj  # upstream logs at V(4) and carries on with its in-memory copy
         return written
 
+    def _flag(self, name: str) -> bool:
+        """`quirk_on` for this reconciler's (immutable) quirk set, memoised."""
+        if self._flags_for is not self.quirks:  # reassigned: forget what the old set said
+            self._flags, self._flags_for = {}, self.quirks
+        flag = self._flags.get(name)
+        if flag is None:
+            flag = self._flags[name] = quirk_on(self.quirks, name)
+        return flag
+
     def _seconds(self, rfc3339: str | None) -> float | None:
         if not rfc3339:
             return None
-        t = datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=self.sim.epoch.tzinfo)
-        return (t - self.sim.epoch).total_seconds()
+        secs = self._seconds_cache.get(rfc3339)
+        if secs is None:
+            t = datetime.strptime(rfc3339, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=self.sim.epoch.tzinfo)
+            secs = (t - self.sim.epoch).total_seconds()
+            if len(self._seconds_cache) >= 1024:
+                self._seconds_cache.clear()
+            self._seconds_cache[rfc3339] = secs
+        return secs
 
     # --- reconcile -------------------------------------------------------------------------
 
@@ -311,16 +360,19 @@ class BudAIScalerReconciler:
         if cached is None:
             self._state.pop((req.namespace, req.name), None)
             return Result()
-        scaler = copy.deepcopy(cached)
-        meta = scaler.setdefault("metadata", {})
+        # The cached snapshot is read-only: every path below that changes the scaler copies it
+        # first (finalizers, deletion, the HPA hook) and status writes build a new object.
+        scaler = cached
+        meta = scaler.get("metadata") or {}
         spec = scaler.get("spec") or {}
 
         if meta.get("deletionTimestamp"):
-            return self._handle_deletion(scaler, now)
+            return self._handle_deletion(copy.deepcopy(scaler), now)
 
         finalizers = list(meta.get("finalizers") or [])
         if FINALIZER not in finalizers:
-            meta["finalizers"] = [*finalizers, FINALIZER]
+            scaler = copy.deepcopy(cached)
+            scaler.setdefault("metadata", {})["finalizers"] = [*finalizers, FINALIZER]
             self.api.update(scaler, actor=self.name)  # Conflict -> backoff, as upstream
             self._emit(now, "finalizer-added", scaler)
             return Result(requeue=True)
@@ -412,6 +464,7 @@ class BudAIScalerReconciler:
         """
         if self.hpa_hook is not None:
             # The hook copies the HPA's status into the dict it is given; write what it changed.
+            scaler = copy.deepcopy(scaler)  # never the informer's snapshot
             before = copy.deepcopy(scaler.get("status") or {})
             self.hpa_hook(scaler, now)
             after = copy.deepcopy(scaler.get("status") or {})
@@ -444,7 +497,7 @@ class BudAIScalerReconciler:
     def _schedule_hints(self, spec: Mapping[str, Any]) -> tuple[ScheduleHint, ...] | None:
         """upstream loadScheduleHints: every scaler's hints go into one shared predictor book (first
         name wins, never updated or removed). None: each scaler sees only its own current hints."""
-        if not quirk_on(self.quirks, SCHEDULE_HINTS_SHARED_ACROSS_SCALERS):
+        if not self._flag(SCHEDULE_HINTS_SHARED_ACROSS_SCALERS):
             return None
         self._hint_book = add_schedule_hints(
             self._hint_book, hints_from_spec(list(spec.get("scheduleHints") or []))
@@ -529,7 +582,7 @@ class BudAIScalerReconciler:
             scaled=scaled,
             reason=reason,
             algorithm=str(spec.get("scalingStrategy")),
-            actual_scale_is_desired=quirk_on(self.quirks, ACTUAL_SCALE_IS_DESIRED),
+            actual_scale_is_desired=self._flag(ACTUAL_SCALE_IS_DESIRED),
             observed_replicas=view.status_replicas,
         )
         return self._write_status(scaler, new_status)
@@ -539,8 +592,8 @@ class BudAIScalerReconciler:
         collect_fn = getattr(self.metrics, "collect", None)
         if collect_fn is None:
             return None
-        engine_unused = quirk_on(self.quirks, INFERENCE_ENGINE_MAPPING_UNUSED)
-        custom_resource = quirk_on(self.quirks, CUSTOM_SOURCE_USES_RESOURCE_FETCHER)
+        engine_unused = self._flag(INFERENCE_ENGINE_MAPPING_UNUSED)
+        custom_resource = self._flag(CUSTOM_SOURCE_USES_RESOURCE_FETCHER)
 
         def collect(source: Mapping[str, Any], running: Sequence[Mapping[str, Any]]) -> MetricSnapshot | None:
             snap = collect_fn(

@@ -5,7 +5,6 @@ Functions take the current status dict and return a new one; nothing is mutated.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
@@ -14,6 +13,16 @@ MAX_SCALING_HISTORY = 10
 """# upstream: budaiscaler_controller.go MaxScalingHistoryEvents"""
 
 CONDITION_READY = "Ready"
+
+
+def _copy_json(value: Any) -> Any:
+    """Deep copy of JSON data (what a status is): copy.deepcopy's result, several times faster."""
+    t = type(value)
+    if t is dict:
+        return {k: (_copy_json(v) if type(v) in (dict, list) else v) for k, v in value.items()}
+    if t is list:
+        return [(_copy_json(v) if type(v) in (dict, list) else v) for v in value]
+    return value
 
 
 class ReadyReason(StrEnum):
@@ -42,7 +51,7 @@ def update_condition(
 
     # upstream: pkg/controller/budaiscaler/budaiscaler_controller.go updateCondition
     """
-    out = copy.deepcopy(dict(status))
+    out: dict[str, Any] = _copy_json(dict(status))
     conds: list[dict[str, Any]] = list(out.get("conditions") or [])
     new = {
         "type": cond_type,
@@ -115,7 +124,7 @@ def record_scale_result(
 
     # upstream: budaiscaler_controller.go reconcileCustomScaler
     """
-    out = copy.deepcopy(dict(status))
+    out: dict[str, Any] = _copy_json(dict(status))
     out["desiredScale"] = desired
     if actual_scale_is_desired or observed_replicas is None:
         out["actualScale"] = desired
