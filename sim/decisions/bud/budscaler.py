@@ -44,9 +44,15 @@ SCALE_UP_ALPHA = 0.8
 SCALE_DOWN_ALPHA = 0.5
 
 
-def effective_tolerance(ctx: ScalingContext, quirks: QuirkSet) -> float:
-    """upstream divides GetTolerance() by 100 (Quirk.TOLERANCE_DIVIDED_BY_100: 0.1 -> 0.001)."""
-    return ctx.tolerance() / 100 if Quirk.TOLERANCE_DIVIDED_BY_100 in quirks else ctx.tolerance()
+def effective_tolerance(ctx: ScalingContext, quirks: QuirkSet, *, ratio: float) -> float:
+    """The dead band around ratio 1 for this direction.
+
+    upstream: pkg/context/context.go GetTolerance returns the scale-up tolerance for both directions
+    (Quirk.DOWN_TOLERANCE_IGNORED; corrected: the scale-down tolerance when ratio < 1), and the
+    algorithms divide it by 100 (Quirk.TOLERANCE_DIVIDED_BY_100: 0.1 -> 0.001).
+    """
+    tolerance = ctx.tolerance_for(ratio, down_ignored=Quirk.DOWN_TOLERANCE_IGNORED in quirks)
+    return tolerance / 100 if Quirk.TOLERANCE_DIVIDED_BY_100 in quirks else tolerance
 
 
 def lowest_replicas(ctx: ScalingContext, quirks: QuirkSet) -> int:
@@ -69,7 +75,7 @@ def calculate_desired_for_metric(
     capped at ceil(current*maxScaleUpRate), floored at max(1, floor(current*maxScaleDownRate)).
     """
     ratio = current_value / target_value
-    if abs(ratio - 1.0) < effective_tolerance(ctx, quirks):
+    if abs(ratio - 1.0) < effective_tolerance(ctx, quirks, ratio=ratio):
         return current_replicas
     alpha = SCALE_UP_ALPHA if ratio > 1.0 else SCALE_DOWN_ALPHA
     desired_f = float(current_replicas) * (1 + alpha * (ratio - 1))

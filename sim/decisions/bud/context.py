@@ -118,7 +118,8 @@ class ScalingContext:
     max_scale_down_rate: float = DEFAULT_MAX_SCALE_DOWN_RATE
     up_fluctuation_tolerance: float = DEFAULT_FLUCTUATION_TOLERANCE
     down_fluctuation_tolerance: float = DEFAULT_FLUCTUATION_TOLERANCE
-    """Parsed upstream but read by no algorithm (GetTolerance returns the scale-up tolerance)."""
+    """Parsed upstream but read by no algorithm (GetTolerance returns the scale-up tolerance):
+    Quirk.DOWN_TOLERANCE_IGNORED. `tolerance_for` reads it when that quirk is off."""
     scale_up_cooldown_s: float = DEFAULT_SCALE_UP_COOLDOWN_S
     scale_down_cooldown_s: float = DEFAULT_SCALE_DOWN_COOLDOWN_S
     panic_window_s: float = DEFAULT_PANIC_WINDOW_S
@@ -151,6 +152,13 @@ class ScalingContext:
     def tolerance(self) -> float:
         """GetTolerance: the scale-up tolerance, used for both directions."""
         return self.up_fluctuation_tolerance
+
+    def tolerance_for(self, ratio: float, *, down_ignored: bool) -> float:
+        """The tolerance for a metric/target ratio: upstream's GetTolerance when `down_ignored`
+        (Quirk.DOWN_TOLERANCE_IGNORED), else the scale-down tolerance below ratio 1."""
+        if not down_ignored and ratio < 1.0:
+            return self.down_fluctuation_tolerance
+        return self.tolerance()
 
     def scale_up_stabilization_seconds(self) -> int:
         return int(self.scale_up_cooldown_s)

@@ -71,12 +71,17 @@ class UnknownInstanceType(LookupError):
     """calculator.go CalculateHourlyCost: "unknown instance type: %s"."""
 
 
-def provider_of(name: str) -> CloudProvider | None:
-    """Exact (case-sensitive) match, as the Go map lookup `costCalculators[CloudProvider(name)]`; "" -> aws."""
+def provider_of(name: str, *, case_sensitive: bool = True) -> CloudProvider | None:
+    """The calculator's provider; "" -> aws.
+
+    upstream: autoscaler.go collectCostMetrics — an exact (case-sensitive) map lookup
+    `costCalculators[CloudProvider(name)]`, so "AWS" finds nothing (Quirk.COST_PROVIDER_CASE_SENSITIVE,
+    `case_sensitive=True`); corrected matches regardless of case.
+    """
     if name == "":
         return DEFAULT_PROVIDER
     try:
-        return CloudProvider(name)
+        return CloudProvider(name if case_sensitive else name.lower())
     except ValueError:
         return None
 
@@ -211,24 +216,32 @@ def collect_cost_metrics(
     budget_per_hour: float | None,
     prefer_spot: bool,
     current_replicas: int,
+    *,
+    cost_provider_case_sensitive: bool = True,
 ) -> CostMetrics | None:
     """What the controller passes as CostMetrics for an enabled costConfig.
 
     upstream: autoscaler.go collectCostMetrics — provider "" means aws; an unknown provider string
     (including "AWS") yields no cost metrics; instance type is always g5.xlarge; the per-replica cost
-    is hourly / currentReplicas (NaN at zero replicas, as Go's float division).
+    is hourly / currentReplicas (NaN at zero replicas, as Go's float division, and a NaN per-replica
+    cost switches the cost ceiling off). `cost_provider_case_sensitive` is
+    Quirk.COST_PROVIDER_CASE_SENSITIVE (default: as upstream); off, the provider matches in any case
+    and the per-replica cost at zero replicas is the price of one instance.
     """
-    provider = provider_of(cloud_provider)
+    provider = provider_of(cloud_provider, case_sensitive=cost_provider_case_sensitive)
     if provider is None:
         return None
     try:
         hourly = calculate_hourly_cost(provider, DEFAULT_INSTANCE_TYPE, current_replicas, prefer_spot)
     except UnknownInstanceType:
         return None
+    per_replica = _div(hourly, float(current_replicas))
+    if current_replicas == 0 and not cost_provider_case_sensitive:
+        per_replica = calculate_hourly_cost(provider, DEFAULT_INSTANCE_TYPE, 1, prefer_spot)
     return CostMetrics(
         current_cost_per_hour=hourly,
         budget_per_hour=budget_per_hour if budget_per_hour is not None else 0.0,
-        per_replica_cost_per_hour=_div(hourly, float(current_replicas)),
+        per_replica_cost_per_hour=per_replica,
     )
 
 

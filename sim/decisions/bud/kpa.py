@@ -2,11 +2,18 @@
 
 upstream: pkg/controller/budaiscaler/algorithm/kpa.go KPAAlgorithm.ComputeRecommendation,
 calculateDesiredReplicas. Upstream reads only the instantaneous per-source average: the panic and
-stable windows of the scaling context are parsed but never used by the decision. `KpaWindows`
-keeps the samples anyway (in AlgorithmState) so the decision log can show panic/stable averages.
+stable windows of the scaling context are parsed but never used by the decision
+(Quirk.KPA_WINDOWS_UNUSED). The samples are kept anyway (AlgorithmState.metric_samples), so the
+decision log can show panic/stable averages and the corrected path can decide on them.
 
 Panic mode: ratio >= panicThreshold/100 (Quirk.PANIC_THRESHOLD_DIVIDED_BY_100: with the default
 2.0 that is 0.02, i.e. almost always), and panic skips the scale-up rate limit and scale-up policies.
+
+Corrected windows follow Knative's autoscaler (knative/serving pkg/autoscaler/scaling/autoscaler.go
+autoscaler.Scale): the replica count comes from the stable-window average, panic is decided on the
+panic-window average; while panicking the larger of the stable and panic counts is used, the scaler
+never scales down, and panic ends only once a whole stable window has passed since the panic
+value was last over the threshold.
 """
 
 from __future__ import annotations
@@ -37,6 +44,7 @@ from sim.decisions.bud.policies import apply_scale_down_policies, apply_scale_up
 from sim.decisions.bud.types import (
     AlgorithmState,
     MetricSample,
+    MetricSnapshot,
     Reason,
     Recommendation,
     RecommendationError,
@@ -75,13 +83,20 @@ def calculate_desired_replicas(
     starting_pod_count: int,
     ctx: ScalingContext,
     quirks: QuirkSet,
+    *,
+    panic_value: float | None = None,
 ) -> KpaMetricDecision:
-    """ceil(replicas * ratio), rate-limited unless panicking. upstream: kpa.go calculateDesiredReplicas."""
+    """ceil(replicas * ratio), rate-limited unless panicking. upstream: kpa.go calculateDesiredReplicas.
+
+    `panic_value` (corrected windows only) is the panic-window average that decides panic mode;
+    upstream decides panic on the same instantaneous value it scales on.
+    """
     if target_value <= 0:
         return KpaMetricDecision(current_replicas, False)
     ratio = current_value / target_value
-    in_panic = ratio >= effective_panic_threshold(ctx, quirks)
-    if abs(ratio - 1.0) < effective_tolerance(ctx, quirks):
+    panic_ratio = ratio if panic_value is None else panic_value / target_value
+    in_panic = panic_ratio >= effective_panic_threshold(ctx, quirks)
+    if abs(ratio - 1.0) < effective_tolerance(ctx, quirks, ratio=ratio):
         return KpaMetricDecision(current_replicas, False, within_tolerance=True)
     replicas = current_replicas
     baseline = baseline_replicas(ready_pod_count, starting_pod_count, ctx.starting_pod_weight)
@@ -113,31 +128,57 @@ class KpaWindows:
     stable_average: float | None
 
 
+MAX_SAMPLES_PER_METRIC = 1000
+"""Hard cap on the per-source history (newest kept), whatever the windows and decision rate."""
+
+
 def record_samples(
     samples: Mapping[str, tuple[MetricSample, ...]],
     request: ScalingRequest,
     ctx: ScalingContext,
     now: float,
 ) -> dict[str, tuple[MetricSample, ...]]:
-    """Append this decision's per-source averages; keep the stable window plus one minute (as the aggregator)."""
-    keep = ctx.stable_window_s + 60
+    """Append this decision's per-source averages; keep the longer window plus one minute (as the
+    aggregator), at most MAX_SAMPLES_PER_METRIC per source. A decision repeated at the same `now`
+    (a retried reconcile) replaces that instant's sample instead of counting twice."""
+    keep = max(ctx.stable_window_s, ctx.panic_window_s) + 60
     out: dict[str, tuple[MetricSample, ...]] = {}
     for name in sorted(set(samples) | set(request.metric_snapshots)):
-        kept = tuple(s for s in samples.get(name, ()) if s.t > now - keep)
         snap = request.metric_snapshots.get(name)
+        kept = tuple(
+            s for s in samples.get(name, ()) if s.t > now - keep and not (snap is not None and s.t == now)
+        )
         if snap is not None:
-            kept += (MetricSample(now, snap.average),)
+            kept += (MetricSample(now, snap.average, snap.count),)
+        kept = kept[-MAX_SAMPLES_PER_METRIC:]
         if kept:
             out[name] = kept
     return out
 
 
-def window_averages(samples: tuple[MetricSample, ...], ctx: ScalingContext, now: float) -> KpaWindows:
+def window_averages(
+    samples: tuple[MetricSample, ...], ctx: ScalingContext, now: float, *, totals: bool = False
+) -> KpaWindows:
+    """Means of the samples in (now - window, now] for the panic and stable windows (None if empty):
+    of the per-pod averages, or with `totals` of the whole-target load (average x pods).
+
+    Knative: knative/serving pkg/autoscaler/scaling/autoscaler.go Scale reads
+    StableAndPanicConcurrency/RPS, the total load averaged over the stable and the panic window.
+    """
+
     def avg(window: float) -> float | None:
-        vals = [s.value for s in samples if s.t > now - window]
+        vals = [s.total if totals else s.value for s in samples if now - window < s.t <= now]
         return sum(vals) / len(vals) if vals else None
 
     return KpaWindows(avg(ctx.panic_window_s), avg(ctx.stable_window_s))
+
+
+def _per_pod(snap: MetricSnapshot, window_total: float | None) -> float:
+    """A window's mean total load spread over the pods answering now (Bud's formula multiplies the
+    per-pod value by the replica count again); this decision's average when the window is empty."""
+    if window_total is None:
+        return snap.average
+    return window_total / max(snap.count, 1)
 
 
 def kpa_pipeline(
@@ -152,9 +193,11 @@ def kpa_pipeline(
     if not ctx.metric_sources:
         raise RecommendationError("at least one metric source is required")
     cur = request.current_replicas
+    windows = Quirk.KPA_WINDOWS_UNUSED not in quirks
+    samples = record_samples(state.metric_samples, request, ctx, now)
     best: int | None = None
     metric_used, metric_value, metric_target = "", 0.0, 0.0
-    in_panic = False
+    over_threshold = False
     any_within = False
     for source in ctx.metric_sources:
         snap = request.metric_snapshots.get(source.target_metric)
@@ -163,15 +206,31 @@ def kpa_pipeline(
         target = parse_float(source.target_value)
         if target is None:
             continue
-        value = metric_value_for_target(source, snap.average, target, quirks)
-        d = calculate_desired_replicas(
-            value, target, cur, request.ready_pod_count, request.starting_pod_count, ctx, quirks
-        )
-        in_panic = in_panic or d.in_panic
-        any_within = any_within or d.within_tolerance
-        if best is None or d.replicas > best:
-            best = d.replicas
-            metric_used, metric_value, metric_target = source.target_metric, snap.average, target
+        observed = snap.average
+        panic_value: float | None = None
+        if windows:
+            # corrected: Knative's stable/panic window averages (autoscaler.go Scale)
+            w = window_averages(samples.get(source.target_metric, ()), ctx, now, totals=True)
+            observed = _per_pod(snap, w.stable_average)
+            panic_raw = _per_pod(snap, w.panic_average)
+            panic_value = metric_value_for_target(source, panic_raw, target, quirks)
+        value = metric_value_for_target(source, observed, target, quirks)
+        args = (target, cur, request.ready_pod_count, request.starting_pod_count, ctx, quirks)
+        d = calculate_desired_replicas(value, *args, panic_value=panic_value)
+        replicas = d.replicas
+        if panic_value is not None and d.in_panic:
+            # Knative: in panic, provision for the larger of the stable and the panic count
+            replicas = max(replicas, calculate_desired_replicas(panic_value, *args).replicas)
+        over_threshold = over_threshold or d.in_panic
+        any_within = any_within or (d.within_tolerance and replicas == cur)
+        if best is None or replicas > best:
+            best = replicas
+            metric_used, metric_value, metric_target = source.target_metric, observed, target
+    # Knative panicTime: panic lasts a whole stable window past the last time it was over threshold
+    panic_time = now if over_threshold else state.panic_time
+    if panic_time is not None and not over_threshold and panic_time + ctx.stable_window_s < now:
+        panic_time = None
+    in_panic = panic_time is not None if windows else over_threshold
     steps: list[Step] = []
     if best is None or (best == 0 and Quirk.SCALE_DOWN_FLOOR_ONE in quirks):
         value = cur
@@ -191,6 +250,8 @@ def kpa_pipeline(
             reason = why
         return after
 
+    if windows and in_panic and value < cur:
+        value = step("panic_hold", value, cur, Reason.PANIC_HOLD)  # Knative: no scale-down in panic
     bounded = apply_constraints(value, ctx.min_replicas, ctx.max_replicas)
     value = step("bounds", value, bounded, Reason.MIN_REPLICAS if bounded > value else Reason.MAX_REPLICAS)
     if value > cur and not in_panic:
@@ -245,8 +306,9 @@ def kpa_pipeline(
     new_state = AlgorithmState(
         scale_events=_record_event(state, ctx, cur, value, now),
         recommendations=stab.history,
-        metric_samples=record_samples(state.metric_samples, request, ctx, now),
+        metric_samples=samples,
         in_panic_mode=in_panic,
+        panic_time=panic_time,
     )
     return Recommendation(
         desired_replicas=value,

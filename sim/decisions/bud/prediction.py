@@ -4,18 +4,21 @@ upstream: pkg/controller/budaiscaler/prediction/predictor.go (Predictor.RecordMe
 PredictLinear, GetConfidence, PredictReplicas). The Go Predictor is a mutable object; here its
 history is an immutable `MetricHistory` that `record_metric` returns updated.
 Note: autoscaler.go builds the Predictor with NewPredictor() and never passes WithLookAhead, so the
-controller always looks 15 minutes ahead whatever spec.predictionConfig.lookAheadMinutes says.
+controller always looks 15 minutes ahead whatever spec.predictionConfig.lookAheadMinutes says
+(Quirk.PREDICTION_LOOKAHEAD_FIXED; `effective_look_ahead_s`, `predict_for_scaler`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from model.quirks import Quirk, QuirkSet
 from sim.decisions.bud.algorithm import go_int32
 from sim.decisions.bud.schedule import ScheduleHint, active_schedule_hint
+from sim.decisions.bud.types import PredictionData, QuirkName
 
 DEFAULT_LOOK_AHEAD_S = 15 * 60.0
 DEFAULT_MAX_HISTORY = 1000
@@ -142,3 +145,78 @@ def predict_replicas(
     else:
         reason = "stable load predicted"
     return PredictionResult(desired, predicted, conf, reason)
+
+
+def effective_look_ahead_s(look_ahead_minutes: int, quirks: QuirkSet) -> float:
+    """How far ahead the controller's predictor looks.
+
+    upstream: autoscaler.go NewAutoScaler calls prediction.NewPredictor() with no WithLookAhead
+    option, so predictor.go's default of 15 minutes always applies (Quirk.PREDICTION_LOOKAHEAD_FIXED).
+    Corrected: spec.predictionConfig.lookAheadMinutes (admission keeps it in 5..60).
+    """
+    if Quirk.PREDICTION_LOOKAHEAD_FIXED in quirks:
+        return DEFAULT_LOOK_AHEAD_S
+    return float(look_ahead_minutes) * 60.0
+
+
+@dataclass(frozen=True)
+class ScalerPrediction:
+    """One scaler's prediction and, per enabled quirk that changed it, the prediction without it.
+
+    The caller turns `without` into `input_alternatives` for `compute_recommendation`, which then
+    reports the quirk in `Recommendation.quirks_triggered` if it changed the decision.
+    """
+
+    result: PredictionResult
+    without: dict[QuirkName, PredictionResult] = field(default_factory=dict)
+
+
+def predict_for_scaler(
+    history: Sequence[DataPoint],
+    current_replicas: int,
+    target_value: float,
+    min_replicas: int,
+    max_replicas: int,
+    *,
+    look_ahead_minutes: int,
+    at: datetime,
+    quirks: QuirkSet,
+    hints: Sequence[ScheduleHint] = (),
+) -> ScalerPrediction:
+    """`predict_replicas` as the controller's predictor runs it, look-ahead chosen by the quirks.
+
+    upstream: autoscaler.go getPredictionData -> Predictor.PredictReplicas.
+    """
+    args = (history, current_replicas, target_value, min_replicas, max_replicas)
+    result = predict_replicas(
+        *args, at=at, hints=hints, look_ahead_s=effective_look_ahead_s(look_ahead_minutes, quirks)
+    )
+    without: dict[QuirkName, PredictionResult] = {}
+    if Quirk.PREDICTION_LOOKAHEAD_FIXED in quirks:
+        alt = predict_replicas(*args, at=at, hints=hints, look_ahead_s=float(look_ahead_minutes) * 60.0)
+        if alt != result:
+            without[Quirk.PREDICTION_LOOKAHEAD_FIXED] = alt
+    return ScalerPrediction(result, without)
+
+
+def prediction_data_of(result: PredictionResult) -> PredictionData:
+    """The PredictionData the controller hands the algorithm (an active hint becomes a floor).
+
+    upstream: autoscaler.go getPredictionData.
+    """
+    hint = result.schedule_hint
+    if hint is not None:
+        return PredictionData(
+            predicted_replicas=hint.target_replicas,
+            confidence=result.confidence,
+            is_schedule_hint=True,
+            schedule_hint_name=hint.name,
+            source="schedule",
+            reason=result.reason,
+        )
+    return PredictionData(
+        predicted_replicas=result.recommended_replicas,
+        confidence=result.confidence,
+        source="timeseries",
+        reason=result.reason,
+    )

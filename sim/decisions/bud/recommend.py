@@ -4,12 +4,14 @@ upstream: algorithm/algorithm.go DefaultAlgorithmFactory.Create — KPA gets the
 every other strategy (BudScaler, and also HPA or "" if they ever reach it) gets BudScaler.
 Quirk attribution: a quirk is reported as triggered when switching just that quirk off would change
 the decision (replicas or panic mode). That costs one extra evaluation per enabled quirk; each is
-microseconds.
+microseconds. Quirks of the controller that only change the algorithm's *inputs* (cost metrics,
+prediction data) are attributed the same way when the caller passes `input_alternatives`: the
+request as it would have been with that quirk off.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 from model.quirks import ALL_QUIRKS, Quirk, QuirkSet
@@ -25,13 +27,23 @@ ALGORITHM_QUIRKS: tuple[Quirk, ...] = (
     Quirk.SCALE_DOWN_FLOOR_ONE,
     Quirk.STABILIZATION_FROM_LAST_SCALE_TIME,
     Quirk.KV_CACHE_FRACTION_VS_PERCENT,
+    Quirk.DOWN_TOLERANCE_IGNORED,
+    Quirk.KPA_WINDOWS_UNUSED,
 )
 """The quirks these algorithms read; the others belong to the controller."""
 
-BUDSCALER_QUIRKS: tuple[Quirk, ...] = tuple(
-    q for q in ALGORITHM_QUIRKS if q is not Quirk.PANIC_THRESHOLD_DIVIDED_BY_100
+INPUT_QUIRKS: tuple[Quirk, ...] = (
+    Quirk.COST_PROVIDER_CASE_SENSITIVE,
+    Quirk.PREDICTION_LOOKAHEAD_FIXED,
 )
-"""BudScaler never evaluates panic mode, so the panic quirk cannot change its decisions."""
+"""Controller quirks that change only the request; attributed through `input_alternatives`."""
+
+_KPA_ONLY = frozenset({Quirk.PANIC_THRESHOLD_DIVIDED_BY_100, Quirk.KPA_WINDOWS_UNUSED})
+BUDSCALER_QUIRKS: tuple[Quirk, ...] = tuple(q for q in ALGORITHM_QUIRKS if q not in _KPA_ONLY)
+"""BudScaler never evaluates panic mode nor metric windows, so those quirks cannot change its decisions."""
+
+InputAlternatives = Mapping[Quirk, ScalingRequest]
+"""Quirk -> the request the controller would have built with that quirk off (only when it differs)."""
 
 Pipeline = Callable[..., Recommendation]
 
@@ -54,13 +66,21 @@ def _attributed(
     now: float,
     quirks: QuirkSet,
     state: AlgorithmState,
+    input_alternatives: InputAlternatives | None = None,
 ) -> Recommendation:
     rec = pipeline(ctx, request, now=now, quirks=quirks, state=state)
     fired: list[QuirkName] = []
-    for quirk in relevant:
+    alternatives = input_alternatives or {}
+    for quirk in (*relevant, *INPUT_QUIRKS):
         if quirk not in quirks:
             continue
-        alt = pipeline(ctx, request, now=now, quirks=_without(quirks, quirk), state=state)
+        if quirk in relevant:
+            alt_request = request
+        elif quirk in alternatives:
+            alt_request = alternatives[quirk]
+        else:
+            continue
+        alt = pipeline(ctx, alt_request, now=now, quirks=_without(quirks, quirk), state=state)
         if alt.desired_replicas != rec.desired_replicas or alt.in_panic_mode != rec.in_panic_mode:
             fired.append(quirk)
     if not fired:
@@ -88,10 +108,18 @@ def compute_budscaler_recommendation(
     now: float,
     quirks: QuirkSet,
     state: AlgorithmState | None = None,
+    input_alternatives: InputAlternatives | None = None,
 ) -> Recommendation:
     """upstream: algorithm/budscaler.go BudScalerAlgorithm.ComputeRecommendation."""
     return _attributed(
-        budscaler_pipeline, BUDSCALER_QUIRKS, ctx, request, now, quirks, state or AlgorithmState()
+        budscaler_pipeline,
+        BUDSCALER_QUIRKS,
+        ctx,
+        request,
+        now,
+        quirks,
+        state or AlgorithmState(),
+        input_alternatives,
     )
 
 
@@ -102,9 +130,19 @@ def compute_kpa_recommendation(
     now: float,
     quirks: QuirkSet,
     state: AlgorithmState | None = None,
+    input_alternatives: InputAlternatives | None = None,
 ) -> Recommendation:
     """upstream: algorithm/kpa.go KPAAlgorithm.ComputeRecommendation."""
-    return _attributed(kpa_pipeline, ALGORITHM_QUIRKS, ctx, request, now, quirks, state or AlgorithmState())
+    return _attributed(
+        kpa_pipeline,
+        ALGORITHM_QUIRKS,
+        ctx,
+        request,
+        now,
+        quirks,
+        state or AlgorithmState(),
+        input_alternatives,
+    )
 
 
 def compute_recommendation(
@@ -114,13 +152,20 @@ def compute_recommendation(
     now: float,
     quirks: QuirkSet,
     state: AlgorithmState | None = None,
+    input_alternatives: InputAlternatives | None = None,
 ) -> Recommendation:
     """Dispatch on `ctx.strategy` as upstream's factory does (KPA, else BudScaler).
 
     Raises RecommendationError where upstream returns an error (no metric sources). `now` is the
     simulated time in seconds; `request.last_scale_time` must be on the same clock. Pass the previous
     `Recommendation.state` of the same scaler as `state` (None for the first decision).
+    `input_alternatives` maps a controller quirk (INPUT_QUIRKS) to the request built with it off,
+    so that quirk is reported in `quirks_triggered` when it changed the decision.
     """
     if ctx.strategy == Strategy.KPA:
-        return compute_kpa_recommendation(ctx, request, now=now, quirks=quirks, state=state)
-    return compute_budscaler_recommendation(ctx, request, now=now, quirks=quirks, state=state)
+        return compute_kpa_recommendation(
+            ctx, request, now=now, quirks=quirks, state=state, input_alternatives=input_alternatives
+        )
+    return compute_budscaler_recommendation(
+        ctx, request, now=now, quirks=quirks, state=state, input_alternatives=input_alternatives
+    )

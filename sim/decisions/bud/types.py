@@ -61,6 +61,8 @@ class Reason(StrEnum):
     SCALE_DOWN_POLICY = "ScaleDownPolicy"
     STARTING_POD_GATE = "StartingPodGate"
     STABILIZATION = "Stabilization"
+    PANIC_HOLD = "PanicHold"
+    """KPA with windows (corrected Quirk.KPA_WINDOWS_UNUSED): no scale-down while in panic mode."""
 
 
 QuirkName = Quirk | str
@@ -144,8 +146,16 @@ class TimedRecommendation:
 
 @dataclass(frozen=True)
 class MetricSample:
+    """One decision's per-pod average of a metric and how many pods it averaged over."""
+
     t: float
     value: float
+    count: int = 1
+
+    @property
+    def total(self) -> float:
+        """The load over all pods that answered (what Knative's windows average)."""
+        return self.value * self.count
 
 
 @dataclass(frozen=True)
@@ -155,12 +165,16 @@ class AlgorithmState:
     Upstream keeps none of this (its policies have no event history, its stabilization looks only at
     status.lastScaleTime, its KPA windows are never read); the corrected paths need it, and the KPA
     panic/stable window averages are reported from it. Never mutated: each decision returns a new one.
+    Every field is bounded: entries older than the longest window that reads them are dropped.
     """
 
     scale_events: tuple[ScaleEvent, ...] = ()
     recommendations: tuple[TimedRecommendation, ...] = ()
     metric_samples: Mapping[str, tuple[MetricSample, ...]] = field(default_factory=dict)
     in_panic_mode: bool = False
+    panic_time: float | None = None
+    """KPA: the last decision time the panic-window value was over the panic threshold (Knative's
+    panicTime); None when not panicking. Read only with Quirk.KPA_WINDOWS_UNUSED off."""
 
 
 @dataclass(frozen=True)

@@ -219,9 +219,16 @@ def collect_gpu_metrics(running: Sequence[Mapping[str, Any]], read: MetricReader
     )
 
 
-def collect_cost_metrics(cost_config: Mapping[str, Any] | None, current_replicas: int) -> CostMetrics | None:
+def collect_cost_metrics(
+    cost_config: Mapping[str, Any] | None,
+    current_replicas: int,
+    *,
+    cost_provider_case_sensitive: bool = True,
+) -> CostMetrics | None:
     """Upstream's price table, instance type always g5.xlarge, provider "" -> aws, unknown provider
     -> none; per-replica cost NaN at 0 replicas. Delegates to the algorithm port's cost module.
+    `cost_provider_case_sensitive` is Quirk.COST_PROVIDER_CASE_SENSITIVE (off: "AWS" matches aws and
+    the per-replica cost at 0 replicas is one instance's price).
 
     # upstream: autoscaler.go collectCostMetrics
     """
@@ -233,6 +240,7 @@ def collect_cost_metrics(cost_config: Mapping[str, Any] | None, current_replicas
         None if budget is None else quantity_as_float(budget),
         bool(cost_config.get("preferSpotInstances")),
         current_replicas,
+        cost_provider_case_sensitive=cost_provider_case_sensitive,
     )
     if cost is None:
         return None
@@ -292,6 +300,7 @@ def build_scaling_inputs(
     no_scale_from_zero: bool,
     activation_queue: float | None = None,
     collect: SourceCollector | None = None,
+    cost_provider_case_sensitive: bool = True,
 ) -> ScalingInputs:
     """Everything the algorithm needs about the target's pods at this instant.
 
@@ -311,7 +320,9 @@ def build_scaling_inputs(
 
     gpu_cfg = spec.get("gpuConfig") or {}
     gpu = collect_gpu_metrics(running, read) if gpu_cfg.get("enabled") else None
-    cost = collect_cost_metrics(spec.get("costConfig"), current_replicas)
+    cost = collect_cost_metrics(
+        spec.get("costConfig"), current_replicas, cost_provider_case_sensitive=cost_provider_case_sensitive
+    )
 
     own_hints = hints_from_spec(list(spec.get("scheduleHints") or []))
     hints = own_hints if schedule_hints is None else tuple(schedule_hints)
