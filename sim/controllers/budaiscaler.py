@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import copy
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -158,6 +158,28 @@ EventSink = Callable[[dict[str, Any]], None]
 HpaHook = Callable[[Mapping[str, Any], float], None]
 
 
+def _cost_alternative(call: AlgorithmCall, request: Any) -> dict[Quirk, Any]:
+    """The request with the cost metrics Quirk.COST_PROVIDER_CASE_SENSITIVE off would give, when they
+    differ, so the algorithm can report the quirk if it changed the decision."""
+    if Quirk.COST_PROVIDER_CASE_SENSITIVE not in call.quirks:
+        return {}
+    from sim.decisions.bud import types as bt
+    from sim.decisions.bud_controller.pipeline import collect_cost_metrics
+
+    config = (call.scaler.get("spec") or {}).get("costConfig")
+    alt = collect_cost_metrics(config, call.inputs.current_replicas, cost_provider_case_sensitive=False)
+    if alt == call.inputs.cost_metrics:
+        return {}
+    cost = None
+    if alt is not None:
+        cost = bt.CostMetrics(
+            current_cost_per_hour=alt.current_cost_per_hour,
+            budget_per_hour=alt.budget_per_hour,
+            per_replica_cost_per_hour=alt.per_replica_cost_per_hour,
+        )
+    return {Quirk.COST_PROVIDER_CASE_SENSITIVE: replace(request, cost_metrics=cost)}
+
+
 def bud_algorithm(call: AlgorithmCall) -> AlgorithmOutcome:
     """Adapter onto sim/decisions/bud (KPA and BudScaler): the one place that knows its API.
 
@@ -209,6 +231,7 @@ def bud_algorithm(call: AlgorithmCall) -> AlgorithmOutcome:
             now=call.now,
             quirks=call.quirks,
             state=call.state,
+            input_alternatives=_cost_alternative(call, request),
         )
     except bt.RecommendationError as err:
         raise ReconcileFailed(f"scaling failed: failed to compute recommendation: {err}") from err
@@ -532,6 +555,7 @@ class BudAIScalerReconciler:
             no_scale_from_zero=Quirk.NO_SCALE_FROM_ZERO in self.quirks,
             activation_queue=queued,
             collect=collect,
+            cost_provider_case_sensitive=Quirk.COST_PROVIDER_CASE_SENSITIVE in self.quirks,
         )
         status = scaler.get("status") or {}
         key = (ns, name)

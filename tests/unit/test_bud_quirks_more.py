@@ -318,3 +318,35 @@ def test_controller_pipeline_collects_cost_per_quirk() -> None:
     )
     zero = pipeline.collect_cost_metrics({"enabled": True}, 0, cost_provider_case_sensitive=False)
     assert zero is not None and zero.per_replica_cost_per_hour == 1.02
+
+
+def test_controller_reports_cost_quirk_in_decision_details() -> None:
+    from sim.controllers.budaiscaler import AlgorithmCall, bud_algorithm
+
+    spec = {
+        "scalingStrategy": "BudScaler",
+        "maxReplicas": 20,
+        "scaleTargetRef": {"kind": "Deployment", "name": "web"},
+        "metricsSources": [{"targetMetric": "rps", "targetValue": "10"}],
+        "costConfig": {"enabled": True, "cloudProvider": "AWS", "budgetPerHour": "6"},
+    }
+    scaler = {"metadata": {"namespace": "ns", "name": "cost-quirk", "uid": "u1"}, "spec": spec}
+    ready = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+    pods = [{"metadata": {"name": f"web-{i}"}, "status": ready} for i in range(4)]
+    out = {}
+    for name, quirks in (("upstream", UP), ("corrected", CORR)):
+        inputs = pipeline.build_scaling_inputs(
+            spec=spec,
+            current_replicas=4,
+            pods=pods,
+            read=lambda _pod, _metric: 20.0,
+            wall_now=AT,
+            no_scale_from_zero=True,
+            cost_provider_case_sensitive=Quirk.COST_PROVIDER_CASE_SENSITIVE in quirks,
+        )
+        outcome = bud_algorithm(AlgorithmCall(scaler, "BudScaler", inputs, None, 1000.0, quirks))
+        out[name] = (inputs.cost_metrics is None, outcome.desired, outcome.details["quirksTriggered"])
+    assert out == {
+        "upstream": (True, 8, ["cost_provider_case_sensitive"]),
+        "corrected": (False, 5, []),
+    }
