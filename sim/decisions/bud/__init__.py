@@ -4,10 +4,12 @@ Public API for the controller (sim/decisions/bud_controller, sim/controllers/bud
 
     ctx = scaling_context_from_scaler(scaler_dict)            # defaults + spec + annotations
     ctx.ignored                                               # settings upstream silently ignores
-    rec = compute_recommendation(ctx, ScalingRequest(...), now=t, quirks=quirk_set, state=prev_state)
+    rec = compute_recommendation(ctx, ScalingRequest(...), now=t, quirks=quirk_set, state=prev_state,
+                                 input_alternatives={quirk: request_with_that_quirk_off})  # optional
     rec.desired_replicas, rec.reason, rec.message, rec.quirks_triggered, rec.state (keep per scaler)
 
-plus cost (collect_cost_metrics), schedule hints (schedule_hint_prediction), prediction.
+plus cost (collect_cost_metrics), schedule hints (schedule_hint_prediction), prediction
+(prediction.predict_for_scaler, prediction.prediction_data_of).
 """
 
 from sim.decisions.bud.algorithm import (
