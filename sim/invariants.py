@@ -22,8 +22,8 @@ from typing import Any
 from model.quirks import Quirk, QuirkSet
 from sim.apiserver.audit import AuditEntry
 from sim.decisions.bud_controller.conflicts import ScalerRef, resolve_conflicts
+from sim.decisions.disaggregated import ANNOTATION_APPLIED_REPLICAS, deployment_ready
 from sim.decisions.disaggregated import CONTROLLER_NAME as DS_CONTROLLER
-from sim.decisions.disaggregated import deployment_ready
 
 DS_KIND = "DisaggregatedService"
 SCALER_KIND = "BudAIScaler"
@@ -595,7 +595,8 @@ def no_fights(obs: Observation) -> list[Violation]:
 def convergence(obs: Observation) -> list[Violation]:
     """With no disturbance for `settle_window` seconds: no scaler reverses direction in the second
     half of the window, and status agrees with spec (a scaler's desiredScale is its target's
-    replicas; each DisaggregatedService role has a Deployment asking for the role's replicas)."""
+    replicas; each DisaggregatedService role's replicas reached its Deployment: spec.replicas, or, when
+    the controller leaves autoscaled replicas alone (corrected), the replicas it last applied)."""
     quiet = obs.quiet_since()
     if obs.now - quiet < obs.settle_window:
         return []
@@ -631,7 +632,19 @@ def convergence(obs: Observation) -> list[Violation]:
                 continue  # dependents_start judges missing Deployments
             want = int(role.get("replicas", 1) if role.get("replicas") is not None else 1)
             have = int((dep.get("spec") or {}).get("replicas", 1))
-            if want != have:
+            applied = (_meta(dep).get("annotations") or {}).get(ANNOTATION_APPLIED_REPLICAS)
+            if Quirk.DS_OVERWRITES_AUTOSCALED_REPLICAS not in obs.quirks and applied is not None:
+                # corrected: an autoscaler owns spec.replicas; the role's value must have been applied
+                if str(applied) != str(want):
+                    out.append(
+                        Violation(
+                            "convergence",
+                            obs.now,
+                            f"{name} role {role.get('name')} asks for {want} replicas, the controller last "
+                            f"applied {applied}",
+                        )
+                    )
+            elif want != have:
                 out.append(
                     Violation(
                         "convergence",
@@ -778,7 +791,10 @@ INVARIANTS: dict[str, Invariant] = {
 
 QUIRK_OF_INVARIANT: dict[str, tuple[str, ...]] = {
     "dependents_start": (Quirk.DS_READY_REQUIRES_NONZERO.value,),
-    "no_fights": (Quirk.CONFLICT_BLIND_TO_GENERATED_DEPLOYMENT.value,),
+    "no_fights": (
+        Quirk.CONFLICT_BLIND_TO_GENERATED_DEPLOYMENT.value,
+        Quirk.DS_OVERWRITES_AUTOSCALED_REPLICAS.value,
+    ),
     "panic_threshold": (Quirk.PANIC_THRESHOLD_DIVIDED_BY_100.value,),
     "wakes_from_zero": (Quirk.NO_SCALE_FROM_ZERO.value,),
 }

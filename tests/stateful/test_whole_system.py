@@ -3,10 +3,8 @@ BudAIScalers (valid and invalid), change the load, inject faults (Conflicts, err
 pod kills, a node failure, metrics outages), advance simulated time; every named invariant of
 `sim/invariants.py` is checked after each step.
 
-Under `corrected` every invariant holds, with one exception that is a finding, not a quirk (see
-docs/property-testing.md "Findings"): a BudAIScaler on a Deployment the DisaggregatedService
-controller generates fights that controller, which reverts spec.replicas to the role's value.
-Under `upstream` only the invariants the documented quirks break may fail (QUIRK_OF_INVARIANT).
+Under `corrected` every invariant holds. Under `upstream` only the invariants the documented quirks
+break may fail (QUIRK_OF_INVARIANT).
 
 Cheap per step: two nodes' worth of pods, at most three roles and three scalers, advances of at
 most 150 simulated seconds. The `deep` profile runs many more examples (make deep)."""
@@ -21,30 +19,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, invariant, rule
 
 from sim.apiserver.errors import ApiError, Invalid
-from sim.invariants import QUIRK_OF_INVARIANT, Violation, check, replica_bounds_report
+from sim.invariants import QUIRK_OF_INVARIANT, check, replica_bounds_report
 from sim.testing.cluster import SimCluster
 from sim.testing.strategies import disaggregated_service, fault_schedules, role_dags, scaler_sets
 
 DS = "pipe"
 ROLES = ("router", "tokenizer", "prefill")
 CONVERGENCE_ALLOWED_UPSTREAM = ("convergence",)  # tolerance_divided_by_100: no dead band, scalers chase noise
-
-
-def generated_deployment_fight(v: Violation, cluster: SimCluster) -> bool:
-    """The finding: a scaler of a Deployment the DS controller generates fights that controller
-    (alternating writes of spec.replicas), so the Deployment need not match its role either."""
-    if v.name == "no_fights":
-        return (
-            v.detail.startswith(f"Deployment default/{DS}-") and "disaggregatedservice-controller" in v.detail
-        )
-    if v.name == "convergence" and v.detail.startswith(f"{DS} role ") and "Deployment has" in v.detail:
-        role = v.detail.split()[2]
-        return any(
-            (s.get("spec") or {}).get("scaleTargetRef", {}).get("kind") == "Deployment"
-            and (s.get("spec") or {}).get("scaleTargetRef", {}).get("name") == f"{DS}-{role}"
-            for s in cluster.objects("BudAIScaler")
-        )
-    return False
 
 
 class WholeSystem(RuleBasedStateMachine):
@@ -55,7 +36,6 @@ class WholeSystem(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.cluster: SimCluster | None = None
-        self.findings: list[Violation] = []
 
     @initialize(seed=st.integers(0, 3))
     def start(self, seed: int) -> None:
@@ -172,8 +152,7 @@ class WholeSystem(RuleBasedStateMachine):
         for excused in replica_bounds_report(obs)[1]:
             event(f"replica bounds excused by {', '.join(excused.quirks)}")
         if self.profile == "corrected":
-            self.findings.extend(v for v in found if generated_deployment_fight(v, self.c))
-            bad = [v for v in found if not generated_deployment_fight(v, self.c)]
+            bad = found
         else:
             allowed = {*QUIRK_OF_INVARIANT, *CONVERGENCE_ALLOWED_UPSTREAM}
             bad = [v for v in found if v.name not in allowed]
