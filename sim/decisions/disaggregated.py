@@ -27,6 +27,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from model.disaggregated import DSPhase as Phase
+from model.disaggregated import RoleType
 from model.quirks import Quirk
 
 Obj = dict[str, Any]
@@ -60,22 +62,6 @@ never pulls it; a real cluster needs a template)."""
 
 DEFAULT_REQUEUE_AFTER = 5.0
 """Seconds between reconciles while some role waits for its dependencies (the PR's RequeueAfter)."""
-
-
-class RoleType(StrEnum):
-    ROUTER = "Router"
-    TOKENIZER = "Tokenizer"
-    INFERENCE = "Inference"
-    PREFILL = "Prefill"
-    DECODE = "Decode"
-    CUSTOM = "Custom"
-
-
-class Phase(StrEnum):
-    PENDING = "Pending"
-    PROGRESSING = "Progressing"
-    READY = "Ready"
-    DEGRADED = "Degraded"
 
 
 class ConditionType(StrEnum):
