@@ -113,7 +113,10 @@ def _run_with_progress(resolved: Any, target: Path) -> Any:
             text = "  ".join(f"{r} {ready}/{spec}" for r, (ready, spec) in roles.items())
             bar.update(task, completed=now, roles=text)
 
-        return run_scenario(resolved, target, progress=progress)
+        def stage(text: str) -> None:
+            bar.update(task, description=f"{resolved.scenario.name}: {text}")
+
+        return run_scenario(resolved, target, progress=progress, on_stage=stage)
 
 
 def print_summary(summary: Mapping[str, Any], out: Path) -> None:

@@ -62,11 +62,17 @@ def _swap_into_place(tmp: Path, out: Path) -> None:
 
 
 def run_scenario(
-    resolved: ResolvedScenario, out: Path, *, progress: ProgressFn | None = None, render: bool = True
+    resolved: ResolvedScenario,
+    out: Path,
+    *,
+    progress: ProgressFn | None = None,
+    render: bool = True,
+    on_stage: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Simulate, evaluate expectations, write every artefact into `out`; never raises for a crash
     inside the simulation (the error is reported in the result and the artefacts). `render=False`
-    skips the PNGs and report.html (`dsim report` can draw them later)."""
+    skips the PNGs and report.html (`dsim report` can draw them later); `on_stage(text)` hears
+    when the simulation is over and the artefacts are being written."""
     started = wall_seconds()
     tmp = _temp_folder(out)
     try:
@@ -79,6 +85,8 @@ def run_scenario(
             world.run(progress=progress)
         except Exception:  # a crash in a layer: keep what ran, report it, exit 1
             error = traceback.format_exc()
+        if on_stage is not None:
+            on_stage("writing report")
         summary = _finish(world, resolved, tmp, error, wall_seconds() - started)
         try:
             if render:
