@@ -35,6 +35,9 @@ HUMAN_ACTORS = frozenset({"dsim-apply", "dsim-user", "client", "test", "dsim-fau
 # Quirks documented to let a scaler write replicas outside [minReplicas, maxReplicas].
 # upstream: algorithm.go ApplyScaleDownPolicies (floor at 1 whatever minReplicas says) and
 # autoscaler.go's shared Predictor (another scaler's schedule hint floors this one).
+RECREATING_DEPENDENCY = "in the same reconcile that deleted the dependency's Deployment to recreate it"
+"""Marks the dependency_ordering case the stateful test found (docs/property-testing.md)."""
+
 BOUND_EXCUSING_QUIRKS: tuple[str, ...] = (
     Quirk.SCALE_DOWN_FLOOR_ONE.value,
     Quirk.SCHEDULE_HINTS_SHARED_ACROSS_SCALERS.value,
@@ -260,12 +263,18 @@ def dependency_ordering(obs: Observation) -> list[Violation]:
                     for s in dep_snaps
                 )
                 if current is None or not ready_before:
+                    recreating = any(
+                        e.verb == "delete" and e.actor == DS_CONTROLLER and e.t == entry.t
+                        for e in obs.audit[:idx]
+                        if e.kind == "Deployment" and e.namespace == ns and e.name == f"{ds_name}-{dep}"
+                    )
                     out.append(
                         Violation(
                             "dependency_ordering",
                             entry.t,
                             f"{ds_name} role {role.get('name')} (Deployment {entry.name}) created at "
-                            f"{entry.t:g}s before its dependency {dep} was Ready",
+                            f"{entry.t:g}s before its dependency {dep} was Ready"
+                            + (f" ({RECREATING_DEPENDENCY})" if recreating else ""),
                         )
                     )
     return out
