@@ -308,6 +308,8 @@ class BudAIScalerReconciler:
         self._flags: dict[str, bool] = {}
         self._flags_for: QuirkSet = quirks
         self._seconds_cache: dict[str, float] = {}
+        self._refs: dict[str, ScalerRef] = {}
+        self._verdicts: dict[tuple[Any, ...], Any] = {}
         """upstream: one Predictor per AutoScaler, shared by every scaler; hints deduplicated by name."""
 
     # --- helpers ---------------------------------------------------------------------------
@@ -458,24 +460,55 @@ class BudAIScalerReconciler:
         self._state.pop((meta.get("namespace", ""), meta.get("name", "")), None)
         return Result()
 
+    def _ref(self, obj: Mapping[str, Any]) -> tuple[str, ScalerRef]:
+        """(identity text, ScalerRef): the ref is rebuilt only when a field it reads changes (a
+        status write, the common case, changes none of them)."""
+        meta = obj.get("metadata") or {}
+        spec = obj.get("spec") or {}
+        ref = spec.get("scaleTargetRef") or {}
+        sub = spec.get("subTargetSelector") or {}
+        text = repr(
+            (
+                meta.get("namespace", ""),
+                meta.get("name", ""),
+                meta.get("creationTimestamp", ""),
+                ref.get("kind", ""),
+                ref.get("name", ""),
+                sub.get("roleName"),
+            )
+        )
+        hit = self._refs.get(text)
+        if hit is None:
+            if len(self._refs) >= 4096:
+                self._refs.clear()
+            hit = self._refs[text] = ScalerRef.from_object(obj)
+        return text, hit
+
     def _check_conflicts(self, scaler: Mapping[str, Any]) -> Any:
-        me = ScalerRef.from_object(scaler)
-        others = [
-            ScalerRef.from_object(o) for o in self.informers.informer("BudAIScaler").peek_list(me.namespace)
-        ]
+        me_text, me = self._ref(scaler)
+        others = [self._ref(o) for o in self.informers.informer("BudAIScaler").peek_list(me.namespace)]
         ds_roles: dict[tuple[str, str], list[str]] = {}
         for ds in self.informers.informer(DS_KIND).peek_list(me.namespace):
             m = ds.get("metadata") or {}
             ds_roles[(str(m.get("namespace", "")), str(m.get("name", "")))] = [
                 str(r.get("name")) for r in (ds.get("spec") or {}).get("roles") or []
             ]
-        verdict = check_conflict(
-            me,
-            others,
-            symmetric=Quirk.SYMMETRIC_CONFLICT in self.quirks,
-            blind_to_generated_deployment=Quirk.CONFLICT_BLIND_TO_GENERATED_DEPLOYMENT in self.quirks,
-            ds_roles=ds_roles,
-        )
+        symmetric = Quirk.SYMMETRIC_CONFLICT in self.quirks
+        blind = Quirk.CONFLICT_BLIND_TO_GENERATED_DEPLOYMENT in self.quirks
+        # check_conflict is a pure function of these: decide again only when one of them differs
+        key = (me_text, tuple(t for t, _ in others), repr(ds_roles), symmetric, blind)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = check_conflict(
+                me,
+                [r for _, r in others],
+                symmetric=symmetric,
+                blind_to_generated_deployment=blind,
+                ds_roles=ds_roles,
+            )
+            if len(self._verdicts) >= 1024:
+                self._verdicts.clear()
+            self._verdicts[key] = verdict
         return verdict if verdict.conflicted else None
 
     def _reconcile_hpa(self, scaler: dict[str, Any], now: float) -> dict[str, Any]:

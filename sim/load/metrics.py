@@ -426,20 +426,32 @@ def _aggregate(values: dict[str, MetricSample]) -> MetricSnapshot:
     )
 
 
+_LINE_PATTERNS: dict[str, re.Pattern[str]] = {}
+"""metric name -> its compiled line pattern (the scrape parser runs once per pod per decision)."""
+
+
 def parse_metric_text(body: str, metric: str) -> float:
     """upstream: pkg/metrics/pod_fetcher.go parseMetricValue: JSON first, then Prometheus text.
 
     The text match is anchored at the line start (`^name({labels})?\\s+value`); several series of the
     same name are averaged. Raises LookupError when the metric is absent."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        data = None
+    data = None
+    if body.lstrip().startswith("{"):  # only a JSON object can be searched; skip the failing parse
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
     if isinstance(data, dict):
         found = _find_json(data, metric)
         if found is not None:
             return found
-    pattern = re.compile(r"^" + re.escape(metric) + r"(\{[^}]*\})?\s+([0-9eE.+-]+)")
+    pattern = _LINE_PATTERNS.get(metric)
+    if pattern is None:
+        if len(_LINE_PATTERNS) >= 256:
+            _LINE_PATTERNS.clear()
+        pattern = _LINE_PATTERNS[metric] = re.compile(
+            r"^" + re.escape(metric) + r"(\{[^}]*\})?\s+([0-9eE.+-]+)"
+        )
     values = []
     for line in body.split("\n"):
         line = line.strip()
