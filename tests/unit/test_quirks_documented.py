@@ -23,3 +23,12 @@ def test_profiles_switch_every_quirk() -> None:
     assert QuirkSet(Profile.CORRECTED).enabled() == []
     one = QuirkSet("corrected", {"symmetric_conflict": True})
     assert one.enabled() == [Quirk.SYMMETRIC_CONFLICT]
+
+
+def test_quirks_doc_is_generated_from_the_code_and_fragments() -> None:
+    import subprocess
+    import sys
+
+    script = DOC.parent / "build_quirks.py"
+    result = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
