@@ -21,7 +21,7 @@ from sim.testing.strategies import disaggregated_service, role_dags, scaler_sets
 ROLES = ("router", "tokenizer", "inference")
 DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
 SEARCH = settings(
-    max_examples=300 if DEEP else 60,
+    max_examples=300 if DEEP else 30,
     database=None,
     derandomize=True,
     deadline=None,
