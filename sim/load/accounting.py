@@ -60,6 +60,15 @@ def exact_percentile(values: list[float], q: float) -> float:
     return s[max(0, math.ceil(q / 100.0 * len(s)) - 1)]
 
 
+def exact_percentiles(values: list[float], qs: tuple[float, ...]) -> tuple[float, ...]:
+    """`exact_percentile` for several q at once, sorting the list once."""
+    if not values:
+        return tuple(0.0 for _ in qs)
+    s = sorted(values)
+    n = len(s)
+    return tuple(s[max(0, math.ceil(q / 100.0 * n) - 1)] for q in qs)
+
+
 @dataclass
 class RoleAccount:
     """Per-role counters and time integrals. `in_role` counts buffered + queued + in service."""
