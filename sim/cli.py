@@ -72,12 +72,16 @@ def _not_built(name: str, short: str) -> click.Command:
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=(
-        "Examples:\n\n"
-        "  dsim validate manifests/            # check every YAML file in a folder\n\n"
-        "  dsim run scenarios/embedding-pipeline.yaml --seed 7\n\n"
-        "  dsim run scenarios/scale-to-zero.yaml --profile corrected --out reports/s2z-corrected\n\n"
-        "  dsim diff reports/s2z-upstream reports/s2z-corrected\n\n"
-        "  dsim conformance tests/data/conformance/*.json"
+        "\b\nExamples:\n"
+        "  dsim validate manifests/                    # every YAML file in a folder\n"
+        "  dsim run scenarios/embedding-pipeline.yaml  # the default scenario (make run)\n"
+        "  dsim run scenarios/scale-to-zero.yaml --profile corrected --out reports/s2z-corrected\n"
+        "  dsim diff reports/s2z-upstream reports/s2z-corrected\n"
+        "  dsim conformance tests/data/conformance/*.json\n"
+        "  dsim check scenarios/embedding-pipeline.yaml --properties dependency_ordering\n"
+        "\n"
+        "Exit codes: 0 ok, 1 an expectation, vector or property failed, 2 bad input.\n"
+        "Run `dsim COMMAND --help` for each command's options."
     ),
 )
 @click.version_option(package_name="disagg-sim")
