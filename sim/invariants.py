@@ -752,9 +752,18 @@ def wakes_from_zero(obs: Observation) -> list[Violation]:
         if last.get(f"{ns}/{sname}", {}).get("event") == "conflict":
             continue
         ds_snaps = hist.get((DS_KIND, ns, str(ref.get("name"))), [])
+        # the scaler is judged only for the time it has had its current spec (an edit restarts the clock)
+        spec_since, same_before = 0.0, False
+        for snap in hist.get((SCALER_KIND, ns, sname), []):
+            same = snap.obj is not None and (snap.obj.get("spec") or {}) == spec
+            if same and not same_before:
+                spec_since = snap.t
+            same_before = same
         stuck_from: float | None = None
         for sample in obs.load_samples:
             t = float(sample.t)
+            if t < spec_since:
+                continue
             waiting = next((r.waiting for r in sample.roles if r.role == role), 0)
             ds = next((x.obj for x in reversed(ds_snaps) if x.t <= t), None)
             at_zero = ds is not None and any(
