@@ -284,3 +284,35 @@ def test_check_runs_named_subset() -> None:
     )
     assert [v.name for v in check(obs)] == ["request_conservation"]
     assert check(obs, ["no_orphans"]) == []
+
+
+@pytest.mark.parametrize(
+    ("profile", "after_edit", "later"), [("corrected", [], []), ("upstream", [], ["wakes_from_zero"])]
+)
+def test_wakes_from_zero_clock_restarts_when_the_scaler_is_edited(
+    profile: str, after_edit: list[str], later: list[str]
+) -> None:
+    from sim.testing.strategies import budaiscaler, disaggregated_service
+
+    def scaler(role: str) -> dict[str, Any]:
+        return budaiscaler(
+            "scaler-a",
+            target_kind="DisaggregatedService",
+            target_name="pipe",
+            role=role,
+            min_replicas=0,
+            max_replicas=1,
+            metric="requests_per_second",
+            target_value="2",
+        )
+
+    c = SimCluster(seed=0, profile=profile, nodes=3)
+    c.apply(scaler("tokenizer"))  # a role the service does not have: the scaler fails, in backoff
+    c.apply(disaggregated_service("pipe", [{"name": "router", "roleType": "Router", "replicas": 0}]))
+    c.advance(10)
+    c.load("pipe", 2.0)
+    c.advance(150)
+    c.apply(scaler("router"))  # requests have waited 150 s, but this scaler has just been aimed here
+    assert [v.name for v in c.violations()] == after_edit
+    c.advance(90)
+    assert [v.name for v in c.violations()] == later
