@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.report.plots import FIGURES, role_colours
+from sim.report.plots import FIGURES, OPTIONAL_FIGURES, role_colours
 
 CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1180px;color:#1d1d1d;padding:0 16px}
@@ -264,6 +264,8 @@ def render_html(
     parts.append("<h2>Roles</h2>" + roles_table(summary))
     parts.append("<h2>Autoscalers</h2>" + autoscalers_table(summary))
     for filename, title in FIGURES:
+        if filename in OPTIONAL_FIGURES and not (folder / filename).exists():
+            continue
         parts.append(f"<h2>{esc(title)}</h2>" + img_tag(folder / filename, title))
     parts.append(
         "<h2>Timeline</h2><p>Readiness changes, scaling actions, faults and conflicts in simulated time.</p>"

@@ -413,11 +413,68 @@ def plot_compare_latency(
     return _finish(fig, path)
 
 
+def plot_metrics(
+    ts: TimeSeries, path: Path, *, roles: Sequence[str] | None = None, title: str = ""
+) -> Path | None:
+    """Per role, the metric values the autoscalers read (averaged over the role's pods, at each
+    read), against the role's ready replicas (thin step, right axis). None when no scaler read a
+    metric (nothing is drawn)."""
+    columns = ts.metric_columns()
+    order = [
+        r for r in _roles(ts, roles) if any(any(v is not None for v in ts.series(r, c)[1]) for c in columns)
+    ]
+    if not order:
+        return None
+    colours = role_colours(_roles(ts, roles))
+    div, xlabel = _time_axis(_sim_seconds(ts))
+    styles = ("-", "--", ":", "-.")
+    fig, axes = plt.subplots(
+        len(order), 1, figsize=(11, 2.3 * len(order) + 0.9), sharex=True, squeeze=False, layout="constrained"
+    )
+    for ax, role in zip(axes[:, 0], order):
+        c = colours[role]
+        for i, column in enumerate(columns):
+            xs, ys = _xy(ts, role, column, div)
+            if ys:
+                name = column.removeprefix("metric.")
+                ax.plot(
+                    xs,
+                    ys,
+                    color=c,
+                    linestyle=styles[i % len(styles)],
+                    marker=".",
+                    markersize=3,
+                    linewidth=1.2,
+                    label=name,
+                )
+        ax.set_ylabel(f"{role}\nmetric value")
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        ax2 = ax.twinx()
+        rx, ready = _xy(ts, role, "ready", div)
+        ax2.step(rx, ready, where="post", color=LOAD_COLOUR, linewidth=0.9, label="ready replicas")
+        ax2.set_ylabel("ready (pods)", color="#666666")
+        ax2.tick_params(axis="y", colors="#666666")
+        ax2.set_ylim(0, max([*ready, 1.0]) * 1.45)
+        ax2.yaxis.set_major_locator(MaxNLocator(integer=True))
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8, ncol=4, framealpha=0.85)
+        ax.set_zorder(ax2.get_zorder() + 1)
+        ax.patch.set_visible(False)
+    axes[-1, 0].set_xlabel(xlabel)
+    fig.suptitle(title or "What the autoscalers read", fontsize=12)
+    return _finish(fig, path)
+
+
 FIGURES: tuple[tuple[str, str], ...] = (
     ("replicas.png", "Replicas per role against load"),
     ("latency.png", "Latency"),
     ("queue.png", "Queues and drops"),
+    ("metrics.png", "What the autoscalers read"),
 )
+OPTIONAL_FIGURES = frozenset({"metrics.png"})
+"""Drawn only when there is something to show (no autoscaler read a metric: no metrics.png)."""
 
 
 def render_run_plots(
@@ -445,6 +502,15 @@ def render_run_plots(
         ),
         plot_queue(
             ts, folder / "queue.png", roles=roles, title=f"{prefix}queues in front of each role and drops"
+        ),
+        *(
+            p
+            for p in [
+                plot_metrics(
+                    ts, folder / "metrics.png", roles=roles, title=f"{prefix}what the autoscalers read"
+                )
+            ]
+            if p is not None
         ),
     ]
 

@@ -154,3 +154,18 @@ def test_first_divergence_names_the_line_where_two_logs_part(tmp_path: Path) -> 
     b.write_text(common)
     assert first_divergence(a, b) == ("line 2, t=1.5: scale r", "line 2: (log ended)")
     assert first_divergence(a, a) is None
+
+
+def test_metrics_figure_only_when_a_scaler_read_a_metric(tmp_path: Path) -> None:
+    from sim.report.plots import plot_metrics
+
+    ts = TimeSeries(["a", "b"])
+    for t in range(30):
+        ts.add(
+            t, "a", {"ready": 1, "metric.vllm:num_requests_waiting": float(t % 5) if t % 10 == 1 else None}
+        )
+        ts.add(t, "b", {"ready": 2})
+    out = plot_metrics(ts, tmp_path / "metrics.png")
+    assert out is not None and out.read_bytes()[:4] == b"\x89PNG"
+    assert plot_metrics(TimeSeries(["a"]), tmp_path / "none.png") is None
+    assert not (tmp_path / "none.png").exists()
