@@ -166,7 +166,8 @@ class SimCluster:
         """Run the simulation `seconds` further; returns the new time."""
         if seconds < 0:
             raise ValueError(f"cannot advance by a negative time ({seconds})")
-        self.sim.run(until=self.sim.now + seconds)
+        if seconds > 0:
+            self.sim.run(until=self.sim.now + seconds)
         return self.sim.now
 
     # ------------------------------------------------------------------ objects

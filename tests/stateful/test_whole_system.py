@@ -27,6 +27,8 @@ from sim.testing.strategies import disaggregated_service, fault_schedules, role_
 
 DS = "pipe"
 ROLES = ("router", "tokenizer", "prefill")
+GAPS = st.sampled_from([0.0, 3.0, 10.0, 30.0])
+"""Simulated seconds after a user action before the next step (operations are spread in time)."""
 CONVERGENCE_ALLOWED_UPSTREAM = ("convergence",)  # tolerance_divided_by_100: no dead band, scalers chase noise
 
 
@@ -50,10 +52,11 @@ class WholeSystem(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ DisaggregatedServices
 
-    @rule(roles=role_dags(max_roles=3, max_replicas=2, names=ROLES))
-    def apply_service(self, roles: list[dict[str, Any]]) -> None:
+    @rule(roles=role_dags(max_roles=3, max_replicas=2, names=ROLES), gap=GAPS)
+    def apply_service(self, roles: list[dict[str, Any]], gap: float) -> None:
         with contextlib.suppress(ApiError):  # an injected Conflict or error (faults hit users too)
             self.c.apply(disaggregated_service(DS, roles))
+        self.c.advance(gap)
 
     @rule(kind=st.sampled_from(["cycle", "self", "ghost", "duplicate"]))
     def apply_invalid_service(self, kind: str) -> None:
@@ -77,16 +80,18 @@ class WholeSystem(RuleBasedStateMachine):
             raise AssertionError(f"the API server accepted an invalid DisaggregatedService ({kind})")
         assert self.c.get("DisaggregatedService", DS) == before
 
-    @rule()
-    def delete_service(self) -> None:
+    @rule(gap=GAPS)
+    def delete_service(self, gap: float) -> None:
         self.c.delete("DisaggregatedService", DS)
+        self.c.advance(gap)
 
     # ------------------------------------------------------------------ BudAIScalers
 
-    @rule(target=scalers, batch=scaler_sets(DS, ROLES, min_size=1, max_size=1, max_replicas=4))
-    def apply_scaler(self, batch: list[dict[str, Any]]) -> str:
+    @rule(target=scalers, batch=scaler_sets(DS, ROLES, min_size=1, max_size=1, max_replicas=4), gap=GAPS)
+    def apply_scaler(self, batch: list[dict[str, Any]], gap: float) -> str:
         with contextlib.suppress(ApiError):
             self.c.apply(batch[0])
+        self.c.advance(gap)
         return str(batch[0]["metadata"]["name"])
 
     @rule(name=st.sampled_from(["scaler-bad"]), problem=st.sampled_from(["bounds", "metrics", "strategy"]))
@@ -120,24 +125,33 @@ class WholeSystem(RuleBasedStateMachine):
         with contextlib.suppress(ApiError):
             self.c.apply(manifest)
 
-    @rule(name=consumes(scalers))
-    def delete_scaler(self, name: str) -> None:
+    @rule(name=consumes(scalers), gap=GAPS)
+    def delete_scaler(self, name: str, gap: float) -> None:
         self.c.delete("BudAIScaler", name)
+        self.c.advance(gap)
 
     # ------------------------------------------------------------------ load and faults
 
-    @rule(rate=st.sampled_from([0.0, 2.0, 10.0, 30.0]))
-    def change_load(self, rate: float) -> None:
+    @rule(rate=st.sampled_from([0.0, 2.0, 10.0, 30.0]), gap=GAPS)
+    def change_load(self, rate: float, gap: float) -> None:
+        self._change_load(rate)
+        self.c.advance(gap)
+
+    def _change_load(self, rate: float) -> None:
         if self.c.get("DisaggregatedService", DS) is None and (("default", DS) not in self.c.loads):
             return
         with contextlib.suppress(ValueError):  # a pipeline the load model cannot route
             self.c.load(DS, rate)
 
     @rule(
-        faults=fault_schedules(duration=60.0, roles=ROLES, nodes=("node-0", "node-1", "node-2"), max_faults=1)
+        faults=fault_schedules(
+            duration=60.0, roles=ROLES, nodes=("node-0", "node-1", "node-2"), max_faults=1
+        ),
+        gap=GAPS,
     )
-    def inject_fault(self, faults: list[Any]) -> None:
+    def inject_fault(self, faults: list[Any], gap: float) -> None:
         self.c.schedule_faults(faults)
+        self.c.advance(gap)
 
     @rule(seconds=st.sampled_from([5.0, 15.0, 40.0, 150.0]))
     def advance(self, seconds: float) -> None:
