@@ -562,11 +562,23 @@ def fights(obs: Observation, *, window: float = 120.0, min_segments: int = 4) ->
             parts = str(ev.get("target", "")).split("/")
             if len(parts) >= 3:
                 decisions[(float(ev.get("t", 0.0)), parts[0], parts[2])] = str(ev.get("scaler"))
+    after: dict[int, Mapping[str, Any] | None] = {}
+    before: dict[int, Mapping[str, Any] | None] = {}
+    last: dict[tuple[str, str, str], Mapping[str, Any] | None] = {}
+    for snap in obs.history:
+        k = (snap.kind, snap.namespace, snap.name)
+        before[snap.index], after[snap.index] = last.get(k), snap.obj
+        last[k] = snap.obj
     runs: dict[tuple[str, str, str, str], list[tuple[float, str]]] = {}
-    for e in obs.audit:
+    for i, e in enumerate(obs.audit):
         if e.result != "ok" or e.actor in HUMAN_ACTORS or e.rv_before == e.rv_after or e.verb == "create":
             continue
-        for f in e.changed_fields:
+        fields = list(e.changed_fields)
+        if e.kind == DS_KIND and "spec.roles" in fields and i in after:
+            # lists are reported whole: name the roles (and their fields) this write changed
+            fields.remove("spec.roles")
+            fields += _role_changes(before.get(i), after.get(i))
+        for f in fields:
             if not (f.startswith("spec") or f == "replicas"):
                 continue
             key = (e.kind, e.namespace, e.name, f)
@@ -590,6 +602,20 @@ def fights(obs: Observation, *, window: float = 120.0, min_segments: int = 4) ->
                 )
                 break
     return out
+
+
+def _role_changes(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> list[str]:
+    a = {str(r.get("name")): r for r in _roles(old)}
+    b = {str(r.get("name")): r for r in _roles(new)}
+    out = []
+    for name in sorted(a.keys() | b.keys()):
+        if name not in a or name not in b:
+            out.append(f"spec.roles[{name}]")
+            continue
+        for key in sorted(a[name].keys() | b[name].keys()):
+            if a[name].get(key) != b[name].get(key):
+                out.append(f"spec.roles[{name}].{key}")
+    return out or ["spec.roles"]
 
 
 def no_fights(obs: Observation) -> list[Violation]:
