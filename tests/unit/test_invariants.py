@@ -316,3 +316,33 @@ def test_wakes_from_zero_clock_restarts_when_the_scaler_is_edited(
     assert [v.name for v in c.violations()] == after_edit
     c.advance(90)
     assert [v.name for v in c.violations()] == later
+
+
+def test_two_role_scalers_of_one_service_do_not_fight() -> None:
+    """DisaggregatedService writes change `spec.roles` as a whole list: no_fights compares roles."""
+    from sim.testing.strategies import budaiscaler, disaggregated_service
+
+    c = SimCluster(seed=0, profile="corrected", nodes=3)
+    c.apply(
+        disaggregated_service(
+            "pipe", [{"name": n, "roleType": "Router", "replicas": 0} for n in ("router", "tokenizer")]
+        )
+    )
+    c.load("pipe", 10.0)
+    for name, role in (("scaler-a", "router"), ("scaler-b", "tokenizer")):
+        c.apply(
+            budaiscaler(
+                name,
+                target_kind="DisaggregatedService",
+                target_name="pipe",
+                role=role,
+                min_replicas=0,
+                max_replicas=2,
+                metric="requests_per_second",
+                target_value="2",
+            )
+        )
+        c.advance(15)
+    wrote = {str(e["scaler"]) for e in c.events if e.get("event") == "decision" and e.get("write") == "ok"}
+    assert wrote == {"default/scaler-a", "default/scaler-b"}  # both scaled the same DisaggregatedService
+    assert c.violations(["no_fights"]) == []
