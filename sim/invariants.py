@@ -730,7 +730,14 @@ def panic_threshold(obs: Observation) -> list[Violation]:
         panic = bool(details.get("inPanicMode"))
         past = seen.setdefault(scaler, [])
         entering = panic and (not past or not past[-1][2])
-        past.append((t, float(cur) / float(tgt), panic))
+        # the value it scales on (corrected KPA: the stable-window average) and this decision's raw
+        # sample (what the panic window averages): panic needs one of them at the threshold
+        snap = ((e.get("inputs") or {}).get("metricSnapshots") or {}).get(str(details.get("metricUsed")))
+        raw = snap.get("average") if isinstance(snap, Mapping) else None
+        ratio = float(cur) / float(tgt)
+        if isinstance(raw, int | float) and "cache" not in str(details.get("metricUsed")):
+            ratio = max(ratio, float(raw) / float(tgt))
+        past.append((t, ratio, panic))
         if not entering:
             continue
         ns, _, name = scaler.partition("/")
