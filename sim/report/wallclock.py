@@ -10,4 +10,4 @@ def wall_seconds() -> float:
     """Monotonic wall-clock seconds (only differences are meaningful)."""
     # wall-clock-ok: measures the run's real duration for summary.json wall_seconds and the
     # progress bar; it never reaches simulated state, the event log or the digest.
-    return time.perf_counter()
+    return time.perf_counter()  # wall-clock-ok: run duration only, never simulated state
