@@ -77,12 +77,12 @@ def _bringup_seconds() -> float:
 
 def run() -> dict[str, dict[str, Any]]:
     return {
-        "ds reconcile plans (12 roles, steady)": {
+        "ds.reconcile_plans_per_s": {
             "value": round(_plans_per_s(), 1),
             "unit": "plans/s",
             "target": ">= 1000",
         },
-        "ds 3-role pipeline bring-up, 60 simulated s": {
+        "ds.bringup_3_roles_60s_ms": {
             "value": round(_bringup_seconds() * 1000, 2),
             "unit": "ms",
             "target": "<= 100",
