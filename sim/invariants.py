@@ -35,6 +35,10 @@ HUMAN_ACTORS = frozenset({"dsim-apply", "dsim-user", "client", "test", "dsim-fau
 # Quirks documented to let a scaler write replicas outside [minReplicas, maxReplicas].
 # upstream: algorithm.go ApplyScaleDownPolicies (floor at 1 whatever minReplicas says) and
 # autoscaler.go's shared Predictor (another scaler's schedule hint floors this one).
+SCALER_IN_ERROR_BACKOFF = "the scaler was in error backoff: its target was missing when it last reconciled"
+"""Marks the wakes_from_zero case the stateful test found (proposed quirk
+`scaler_error_backoff_on_missing_target`, docs/property-testing.md)."""
+
 RECREATING_DEPENDENCY = "in the same reconcile that deleted the dependency's Deployment to recreate it"
 """Marks the dependency_ordering case the stateful test found (docs/property-testing.md)."""
 
@@ -808,19 +812,37 @@ def wakes_from_zero(obs: Observation) -> list[Violation]:
             if waiting > 0 and at_zero and created:
                 stuck_from = t if stuck_from is None else stuck_from
                 if t - stuck_from > obs.wake_bound and not obs.faulted(stuck_from, t):
+                    backoff = _in_error_backoff(obs, f"{ns}/{sname}", stuck_from, t)
                     out.append(
                         Violation(
                             "wakes_from_zero",
                             t,
                             f"{ref.get('name')} role {role} at 0 replicas with {waiting} requests waiting for "
                             f"{t - stuck_from:g}s; scaler {sname} (maxReplicas {spec.get('maxReplicas')}) "
-                            "never scaled it up",
+                            "never scaled it up" + (f" ({SCALER_IN_ERROR_BACKOFF})" if backoff else ""),
                         )
                     )
                     break
             else:
                 stuck_from = None
     return out
+
+
+def _in_error_backoff(obs: Observation, scaler: str, start: float, end: float) -> bool:
+    """The scaler's last verdict before `start` was a failed reconcile and it did not reconcile again
+    in [start, end]: it sat in the controller's exponential error backoff."""
+    last: Mapping[str, Any] | None = None
+    for e in obs.events:
+        if e.get("actor") != SCALER_ACTOR or str(e.get("scaler")) != scaler:
+            continue
+        t = float(e.get("t", 0.0))
+        if t > end:
+            break
+        if t >= start and e.get("event") in ("decision", "conflict", "validation-failed"):
+            return False
+        if t < start:
+            last = e
+    return last is not None and last.get("event") == "reconcile-failed"
 
 
 # --------------------------------------------------------------------------- registry
