@@ -29,6 +29,8 @@ DS_KIND = "DisaggregatedService"
 SCALER_KIND = "BudAIScaler"
 SCALER_ACTOR = "budaiscaler-controller"
 GC_ACTOR = "generic-garbage-collector"
+DS_LABEL = "scaler.bud.studio/disaggregated-service"
+ROLE_LABEL = "scaler.bud.studio/role"
 HUMAN_ACTORS = frozenset({"dsim-apply", "dsim-user", "client", "test", "dsim-fault-injector", GC_ACTOR})
 """Writers whose writes are intent or faults, never one side of a control-loop fight."""
 
@@ -559,7 +561,8 @@ def _refined_actor(e: AuditEntry, decisions: Mapping[tuple[float, str, str], str
 def fights(obs: Observation, *, window: float = 120.0, min_segments: int = 4) -> list[Violation]:
     """Fields whose value-changing writes by control loops alternate between the same two actors at
     least `min_segments` times within `window` seconds (A, B, A, B): a fight. Human writes (apply,
-    faults, GC) never count. The BudAIScaler controller is split per scaler."""
+    faults, GC) never count. The BudAIScaler controller is split per scaler; the DisaggregatedService
+    controller copying a role's new replicas onto its Deployment acts for whoever changed them."""
     decisions: dict[tuple[float, str, str], str] = {}
     for ev in obs.events:
         if ev.get("actor") == SCALER_ACTOR and ev.get("event") == "decision" and ev.get("write") == "ok":
@@ -574,22 +577,43 @@ def fights(obs: Observation, *, window: float = 120.0, min_segments: int = 4) ->
         before[snap.index], after[snap.index] = last.get(k), snap.obj
         last[k] = snap.obj
     runs: dict[tuple[str, str, str, str], list[tuple[float, str]]] = {}
+    # Who last changed each role's replicas: the DS controller copying them onto the Deployment acts
+    # for that writer (a user's edit is intent, a role scaler's write is that scaler's), and only a
+    # write with no pending change (a revert of drift) is the DS controller's own.
+    pending: dict[tuple[str, str, str], str] = {}
     for i, e in enumerate(obs.audit):
-        if e.result != "ok" or e.actor in HUMAN_ACTORS or e.rv_before == e.rv_after or e.verb == "create":
+        if e.result != "ok" or e.rv_before == e.rv_after:
             continue
+        human = e.actor in HUMAN_ACTORS
+        actor = "human" if human else _refined_actor(e, decisions)
         fields = list(e.changed_fields)
-        if e.kind == DS_KIND and "spec.roles" in fields and i in after:
+        if e.kind == DS_KIND and i in after and ("spec.roles" in fields or e.verb == "create"):
             # lists are reported whole: name the roles (and their fields) this write changed
-            fields.remove("spec.roles")
-            fields += _role_changes(before.get(i), after.get(i))
+            changes = _role_changes(before.get(i), after.get(i))
+            for c in changes:
+                if c.endswith((".replicas", "]")) and c.startswith("spec.roles["):
+                    pending[(e.namespace, e.name, c[len("spec.roles[") :].split("]")[0])] = actor
+            if "spec.roles" in fields:
+                fields.remove("spec.roles")
+                fields += changes
+        per_field: dict[str, str] = {}
+        if e.kind == "Deployment" and e.actor == DS_CONTROLLER:
+            labels = _meta(after.get(i)).get("labels") or {}
+            origin = pending.pop((e.namespace, str(labels.get(DS_LABEL)), str(labels.get(ROLE_LABEL))), None)
+            if origin is not None and "spec.replicas" in fields:
+                per_field["spec.replicas"] = origin
+        if human or e.verb == "create":
+            continue
         for f in fields:
             if not (f.startswith("spec") or f == "replicas"):
                 continue
+            who = per_field.get(f, actor)
+            if who == "human":
+                continue
             key = (e.kind, e.namespace, e.name, f)
             seq = runs.setdefault(key, [])
-            actor = _refined_actor(e, decisions)
-            if not seq or seq[-1][1] != actor:
-                seq.append((e.t, actor))
+            if not seq or seq[-1][1] != who:
+                seq.append((e.t, who))
     out: list[Violation] = []
     for (kind, ns, name, f), seq in sorted(runs.items()):
         for i in range(len(seq) - min_segments + 1):
