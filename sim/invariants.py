@@ -258,6 +258,10 @@ def dependency_ordering(obs: Observation) -> list[Violation]:
             if role is None:
                 continue
             for dep in _depends(role):
+                declared = _dependency_declared_at(ds_snaps, str(role.get("name")), dep, idx)
+                lag = CACHE_LAG_FAULTED if obs.faulted(entry.t - CACHE_LAG_FAULTED, entry.t) else CACHE_LAG
+                if declared is not None and entry.t - declared < lag:
+                    continue  # the edit adding this dependency had not reached the controller's cache
                 dep_snaps = hist.get(("Deployment", ns, f"{ds_name}-{dep}"), [])
                 current = _state_before(dep_snaps, idx)
                 uid = _meta(current).get("uid")
@@ -284,6 +288,27 @@ def dependency_ordering(obs: Observation) -> list[Violation]:
                         )
                     )
     return out
+
+
+CACHE_LAG = 1.0
+CACHE_LAG_FAULTED = 10.0
+"""Seconds an edit may take to reach a controller's informer cache (more inside a fault window)."""
+
+
+def _dependency_declared_at(snaps: Sequence[Snapshot], role: str, dep: str, index: int) -> float | None:
+    """When the uninterrupted stretch of DS versions (up to audit entry `index`) in which `role`
+    depends on `dep` began."""
+    since: float | None = None
+    for s in snaps:
+        if s.index > index:
+            break
+        r = next((x for x in _roles(s.obj) if str(x.get("name")) == role), None)
+        has = r is not None and dep in _depends(r)
+        if has and since is None:
+            since = s.t
+        elif not has:
+            since = None
+    return since
 
 
 def dependents_start(obs: Observation) -> list[Violation]:
@@ -377,11 +402,8 @@ def _last_scaler_events(obs: Observation) -> dict[str, Mapping[str, Any]]:
 
 
 def _scaler_refs(obs: Observation) -> list[ScalerRef]:
-    return [
-        ScalerRef.from_object(s)
-        for s in obs.live(SCALER_KIND)
-        if not _meta(s).get("deletionTimestamp") and _valid_scaler(s)
-    ]
+    """Every valid scaler the controller lists, terminating ones included (checkConflicts lists them)."""
+    return [ScalerRef.from_object(s) for s in obs.live(SCALER_KIND) if _valid_scaler(s)]
 
 
 def _valid_scaler(scaler: Mapping[str, Any]) -> bool:
@@ -426,10 +448,12 @@ def conflict_rules(obs: Observation) -> list[Violation]:
     last = _last_scaler_events(obs)
     # Judge only scalers that reconciled after the last change: a scaler in error backoff (e.g. its
     # target does not exist) is not requeued by a peer's edit, here as in controller-runtime.
+    terminating = {"/".join(_key(s)) for s in obs.live(SCALER_KIND) if _meta(s).get("deletionTimestamp")}
     judged = {
         f"{r.namespace}/{r.name}"
         for r in refs
         if float(last.get(f"{r.namespace}/{r.name}", {}).get("t", -1.0)) > last_change
+        and f"{r.namespace}/{r.name}" not in terminating
     }
     expected = sorted(
         f"{k[0]}/{k[1]}" for k, v in verdicts.items() if v.conflicted and f"{k[0]}/{k[1]}" in judged
