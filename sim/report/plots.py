@@ -235,6 +235,8 @@ def plot_latency(ts: TimeSeries, path: Path, *, roles: Sequence[str] | None = No
         2, 1, figsize=(11, 6.2), sharex=True, height_ratios=(1, 1.2), layout="constrained"
     )
 
+    positives: dict[int, list[float]] = {id(ax): [], id(axr): []}
+
     def draw(target: Axes, role: str, colour: str, label: str, width: float) -> bool:
         drawn = False
         for column, style, lw, suffix in (
@@ -255,6 +257,7 @@ def plot_latency(ts: TimeSeries, path: Path, *, roles: Sequence[str] | None = No
                 linewidth=lw,
                 label=f"{label} {suffix}{mean}",
             )
+            positives[id(target)].extend(y for y in by if y > 0)
             drawn = True
         return drawn
 
@@ -275,8 +278,17 @@ def plot_latency(ts: TimeSeries, path: Path, *, roles: Sequence[str] | None = No
         else:
             target.legend(loc="upper left", fontsize=8, ncol=4, framealpha=0.85)
         target.set_ylabel(what)
-        target.set_ylim(0, max(target.get_ylim()[1], 0.001) * 1.3)
-        target.grid(True, alpha=0.3)
+        seen = positives[id(target)]
+        if seen and max(seen) / min(seen) > 20:
+            # A cold-start spike would flatten steady-state latency on a linear axis.
+            target.set_yscale("log")
+            target.set_ylim(min(seen) / 2, max(seen) * 3)
+            target.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+            target.yaxis.set_minor_formatter(NullFormatter())
+            target.set_ylabel(f"{what}, log scale")
+        else:
+            target.set_ylim(0, max(target.get_ylim()[1], 0.001) * 1.3)
+        target.grid(True, alpha=0.3, which="both")
     axr.set_xlabel(xlabel)
     fig.suptitle(
         title or "Latency end to end and per role (requests finishing in each interval)", fontsize=12
