@@ -22,7 +22,7 @@ from sim.decisions.bud.algorithm import (
 from sim.decisions.bud.context import ScalingContext
 from sim.decisions.bud.cost import apply_cost_constraints
 from sim.decisions.bud.goparse import parse_float
-from sim.decisions.bud.policies import apply_scale_down_policies, apply_scale_up_policies
+from sim.decisions.bud.policies import apply_policies
 from sim.decisions.bud.types import (
     AlgorithmState,
     Reason,
@@ -279,29 +279,9 @@ def budscaler_pipeline(
     bounded = apply_constraints(value, ctx.min_replicas, ctx.max_replicas)
     value = step("bounds", value, bounded, Reason.MIN_REPLICAS if bounded > value else Reason.MAX_REPLICAS)
     # Step 7: policies
-    if value > cur:
-        up = apply_scale_up_policies(
-            cur,
-            value,
-            ctx.scale_up_policies,
-            ctx.scale_up_select_policy,
-            quirks=quirks,
-            events=state.scale_events,
-            now=now,
-        )
-        value = step("policies", value, up.replicas, Reason.SCALE_UP_POLICY)
-    elif value < cur:
-        down = apply_scale_down_policies(
-            cur,
-            value,
-            ctx.scale_down_policies,
-            ctx.scale_down_select_policy,
-            min_replicas=ctx.min_replicas,
-            quirks=quirks,
-            events=state.scale_events,
-            now=now,
-        )
-        value = step("policies", value, down.replicas, Reason.SCALE_DOWN_POLICY)
+    if value != cur:
+        limited, why = apply_policies(ctx, cur, value, quirks=quirks, events=state.scale_events, now=now)
+        value = step("policies", value, limited, why)
     # Step 7.5: starting-pod gate (BudScaler never sets panic mode, so bypassGateOnPanic never applies)
     in_panic = False
     if value > cur:

@@ -40,7 +40,7 @@ from sim.decisions.bud.budscaler import (
 )
 from sim.decisions.bud.context import ScalingContext
 from sim.decisions.bud.goparse import parse_float
-from sim.decisions.bud.policies import apply_scale_down_policies, apply_scale_up_policies
+from sim.decisions.bud.policies import apply_policies
 from sim.decisions.bud.types import (
     AlgorithmState,
     MetricSample,
@@ -254,29 +254,9 @@ def kpa_pipeline(
         value = step("panic_hold", value, cur, Reason.PANIC_HOLD)  # Knative: no scale-down in panic
     bounded = apply_constraints(value, ctx.min_replicas, ctx.max_replicas)
     value = step("bounds", value, bounded, Reason.MIN_REPLICAS if bounded > value else Reason.MAX_REPLICAS)
-    if value > cur and not in_panic:
-        up = apply_scale_up_policies(
-            cur,
-            value,
-            ctx.scale_up_policies,
-            ctx.scale_up_select_policy,
-            quirks=quirks,
-            events=state.scale_events,
-            now=now,
-        )
-        value = step("policies", value, up.replicas, Reason.SCALE_UP_POLICY)
-    elif value < cur:
-        down = apply_scale_down_policies(
-            cur,
-            value,
-            ctx.scale_down_policies,
-            ctx.scale_down_select_policy,
-            min_replicas=ctx.min_replicas,
-            quirks=quirks,
-            events=state.scale_events,
-            now=now,
-        )
-        value = step("policies", value, down.replicas, Reason.SCALE_DOWN_POLICY)
+    if value < cur or (value > cur and not in_panic):  # in panic KPA skips the scale-up policies
+        limited, why = apply_policies(ctx, cur, value, quirks=quirks, events=state.scale_events, now=now)
+        value = step("policies", value, limited, why)
     if value > cur:
         apply_gate = not ctx.bypass_gate_on_panic or not in_panic
         if apply_gate and should_gate_scale_up(

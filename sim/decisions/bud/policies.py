@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from model.quirks import Quirk, QuirkSet
-from sim.decisions.bud.types import PolicyType, QuirkName, ScaleEvent, ScalingPolicy, SelectPolicy
+from sim.decisions.bud.context import ScalingContext
+from sim.decisions.bud.types import PolicyType, QuirkName, Reason, ScaleEvent, ScalingPolicy, SelectPolicy
 
 
 def calculate_policy_limit(current_replicas: int, policy: ScalingPolicy, is_scale_up: bool = True) -> int:
@@ -160,3 +161,39 @@ def apply_scale_down_policies(
     if floor_quirk and result != max(desired_replicas, floor, min_replicas):
         fired.append(Quirk.SCALE_DOWN_FLOOR_ONE)
     return PolicyResult(result, tuple(fired))
+
+
+def apply_policies(
+    ctx: ScalingContext,
+    current_replicas: int,
+    desired_replicas: int,
+    *,
+    quirks: QuirkSet,
+    events: Sequence[ScaleEvent],
+    now: float,
+) -> tuple[int, Reason]:
+    """Step 7 of both algorithms: the scale-up or scale-down policies of the scaler's behavior,
+    whichever direction the proposal moves. upstream: algorithm/budscaler.go and algorithm/kpa.go
+    ComputeRecommendation, both calling algorithm.go ApplyScaleUp/DownPolicies."""
+    if desired_replicas > current_replicas:
+        up = apply_scale_up_policies(
+            current_replicas,
+            desired_replicas,
+            ctx.scale_up_policies,
+            ctx.scale_up_select_policy,
+            quirks=quirks,
+            events=events,
+            now=now,
+        )
+        return up.replicas, Reason.SCALE_UP_POLICY
+    down = apply_scale_down_policies(
+        current_replicas,
+        desired_replicas,
+        ctx.scale_down_policies,
+        ctx.scale_down_select_policy,
+        min_replicas=ctx.min_replicas,
+        quirks=quirks,
+        events=events,
+        now=now,
+    )
+    return down.replicas, Reason.SCALE_DOWN_POLICY
