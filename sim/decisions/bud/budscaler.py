@@ -17,12 +17,11 @@ from sim.decisions.bud.algorithm import (
     go_int32,
     go_round,
     metric_value_for_target,
-    should_gate_scale_up,
 )
 from sim.decisions.bud.context import ScalingContext
 from sim.decisions.bud.cost import apply_cost_constraints
 from sim.decisions.bud.goparse import parse_float
-from sim.decisions.bud.policies import apply_policies
+from sim.decisions.bud.policies import apply_policies, starting_pod_gate_holds
 from sim.decisions.bud.types import (
     AlgorithmState,
     Reason,
@@ -283,16 +282,10 @@ def budscaler_pipeline(
         limited, why = apply_policies(ctx, cur, value, quirks=quirks, events=state.scale_events, now=now)
         value = step("policies", value, limited, why)
     # Step 7.5: starting-pod gate (BudScaler never sets panic mode, so bypassGateOnPanic never applies)
-    in_panic = False
-    if value > cur:
-        apply_gate = not ctx.bypass_gate_on_panic or not in_panic
-        if apply_gate and should_gate_scale_up(
-            request.ready_pod_count,
-            request.starting_pod_count,
-            ctx.max_starting_pods,
-            ctx.max_starting_pod_percent,
-        ):
-            value = step("starting_pod_gate", value, cur, Reason.STARTING_POD_GATE)
+    if starting_pod_gate_holds(
+        ctx, request.ready_pod_count, request.starting_pod_count, cur, value, in_panic=False
+    ):
+        value = step("starting_pod_gate", value, cur, Reason.STARTING_POD_GATE)
     # Step 8: stabilization
     stab = apply_stabilization(
         value, cur, request.last_scale_time, ctx, now=now, quirks=quirks, history=state.recommendations
@@ -314,7 +307,7 @@ def budscaler_pipeline(
         direction=direction,
         reason=reason,
         message=message,
-        in_panic_mode=in_panic,
+        in_panic_mode=False,  # BudScaler never sets panic mode
         metric_used=metric_used,
         current_metric_value=metric_value,
         target_metric_value=metric_target,

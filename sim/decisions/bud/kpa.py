@@ -28,7 +28,6 @@ from sim.decisions.bud.algorithm import (
     baseline_replicas,
     go_int32,
     metric_value_for_target,
-    should_gate_scale_up,
 )
 from sim.decisions.bud.budscaler import (
     DEFAULT_MAX_SCALE_DOWN_RATE,
@@ -40,7 +39,7 @@ from sim.decisions.bud.budscaler import (
 )
 from sim.decisions.bud.context import ScalingContext
 from sim.decisions.bud.goparse import parse_float
-from sim.decisions.bud.policies import apply_policies
+from sim.decisions.bud.policies import apply_policies, starting_pod_gate_holds
 from sim.decisions.bud.types import (
     AlgorithmState,
     MetricSample,
@@ -257,15 +256,10 @@ def kpa_pipeline(
     if value < cur or (value > cur and not in_panic):  # in panic KPA skips the scale-up policies
         limited, why = apply_policies(ctx, cur, value, quirks=quirks, events=state.scale_events, now=now)
         value = step("policies", value, limited, why)
-    if value > cur:
-        apply_gate = not ctx.bypass_gate_on_panic or not in_panic
-        if apply_gate and should_gate_scale_up(
-            request.ready_pod_count,
-            request.starting_pod_count,
-            ctx.max_starting_pods,
-            ctx.max_starting_pod_percent,
-        ):
-            value = step("starting_pod_gate", value, cur, Reason.STARTING_POD_GATE)
+    if starting_pod_gate_holds(
+        ctx, request.ready_pod_count, request.starting_pod_count, cur, value, in_panic=in_panic
+    ):
+        value = step("starting_pod_gate", value, cur, Reason.STARTING_POD_GATE)
     stab = apply_stabilization(
         value, cur, request.last_scale_time, ctx, now=now, quirks=quirks, history=state.recommendations
     )

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from model.quirks import Quirk, QuirkSet
+from sim.decisions.bud.algorithm import should_gate_scale_up
 from sim.decisions.bud.context import ScalingContext
 from sim.decisions.bud.types import PolicyType, QuirkName, Reason, ScaleEvent, ScalingPolicy, SelectPolicy
 
@@ -197,3 +198,14 @@ def apply_policies(
         now=now,
     )
     return down.replicas, Reason.SCALE_DOWN_POLICY
+
+
+def starting_pod_gate_holds(
+    ctx: ScalingContext, ready: int, starting: int, current: int, desired: int, *, in_panic: bool
+) -> bool:
+    """Step 7.5 of both algorithms: whether too many pods are still starting to scale up further
+    (bypassed only in panic with bypassGateOnPanic). upstream: algorithm/budscaler.go and
+    algorithm/kpa.go ComputeRecommendation, both calling algorithm.go ShouldGateScaleUp."""
+    if desired <= current or (ctx.bypass_gate_on_panic and in_panic):
+        return False
+    return should_gate_scale_up(ready, starting, ctx.max_starting_pods, ctx.max_starting_pod_percent)
