@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -101,6 +102,21 @@ class Action(_Frozen):
     role: str
     reason: str
     obj: Obj | None = None
+
+
+def _append_action(
+    actions: list[Action],
+    namespace: str,
+    name: str,
+    role: str,
+    verb: Verb,
+    kind: str,
+    reason: str,
+    obj: Obj | None = None,
+) -> None:
+    actions.append(
+        Action(verb=verb, kind=kind, namespace=namespace, name=name, role=role, reason=reason, obj=obj)
+    )
 
 
 class RoleDecision(_Frozen):
@@ -644,6 +660,9 @@ def plan_reconcile(
         cname = want_dep["metadata"]["name"]
         observed_dep = owned_deps.get(rname)
         observed_svc = owned_svcs.get(rname)
+
+        act = partial(_append_action, actions, namespace, cname, rname)
+
         if observed_dep is None:
             waiting = blocking_dependencies(role, ready)
             foreign = not waiting and cname in all_dep_names
@@ -654,83 +673,26 @@ def plan_reconcile(
             )
             if waiting or foreign:
                 continue
-            actions.append(
-                Action(
-                    verb=Verb.CREATE,
-                    kind="Deployment",
-                    namespace=namespace,
-                    name=cname,
-                    role=rname,
-                    reason="DependenciesReady" if role_depends_on(role) else "NoDependencies",
-                    obj=want_dep,
-                )
-            )
+            reason = "DependenciesReady" if role_depends_on(role) else "NoDependencies"
+            act(Verb.CREATE, "Deployment", reason, want_dep)
         else:
             decisions.append(RoleDecision(name=rname, started=True, ready=ready[rname]))
             if deployment_needs_recreate(observed_dep, want_dep):
-                actions.append(
-                    Action(
-                        verb=Verb.DELETE,
-                        kind="Deployment",
-                        namespace=namespace,
-                        name=cname,
-                        role=rname,
-                        reason="SelectorChanged",
-                    )
-                )
+                act(Verb.DELETE, "Deployment", "SelectorChanged")
             else:
                 upd = deployment_update(observed_dep, want_dep, overwrite_replicas=overwrite_replicas)
                 if upd is not None:
-                    actions.append(
-                        Action(
-                            verb=Verb.UPDATE,
-                            kind="Deployment",
-                            namespace=namespace,
-                            name=cname,
-                            role=rname,
-                            reason="SpecChanged",
-                            obj=upd,
-                        )
-                    )
+                    act(Verb.UPDATE, "Deployment", "SpecChanged", upd)
         # The Service follows its Deployment: created in the same reconcile, never before it.
         if observed_svc is None:
             if cname not in all_svc_names:
-                actions.append(
-                    Action(
-                        verb=Verb.CREATE,
-                        kind="Service",
-                        namespace=namespace,
-                        name=cname,
-                        role=rname,
-                        reason="RoleStarted",
-                        obj=want_svc,
-                    )
-                )
+                act(Verb.CREATE, "Service", "RoleStarted", want_svc)
         elif service_needs_recreate(observed_svc, want_svc):
-            actions.append(
-                Action(
-                    verb=Verb.DELETE,
-                    kind="Service",
-                    namespace=namespace,
-                    name=cname,
-                    role=rname,
-                    reason="ServiceTypeChanged",
-                )
-            )
+            act(Verb.DELETE, "Service", "ServiceTypeChanged")
         else:
             svc_upd = service_update(observed_svc, want_svc)
             if svc_upd is not None:
-                actions.append(
-                    Action(
-                        verb=Verb.UPDATE,
-                        kind="Service",
-                        namespace=namespace,
-                        name=cname,
-                        role=rname,
-                        reason="SpecChanged",
-                        obj=svc_upd,
-                    )
-                )
+                act(Verb.UPDATE, "Service", "SpecChanged", svc_upd)
 
     wanted = {str(r["name"]) for r in roles}
     for kind, owned in (("Deployment", owned_deps), ("Service", owned_svcs)):
