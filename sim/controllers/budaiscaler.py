@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from model.quirks import Profile, Quirk, QuirkSet
+from model.quirks import Quirk, QuirkSet
 from sim.apiserver.errors import ApiError, NotFound
 from sim.clock import Simulation
 from sim.decisions.bud.schedule import ScheduleHint, add_schedule_hints
@@ -50,25 +50,6 @@ FINALIZER = "scaler.bud.studio/finalizer"
 REQUEUE_AFTER = 10.0
 """# upstream: budaiscaler_controller.go DefaultRequeueInterval"""
 CONTROLLER_NAME = "budaiscaler-controller"
-
-# Quirks this controller needs that model/quirks.py does not list yet (reported to the lead).
-# Until the lead adds them they follow the profile: on under `upstream`, off under `corrected`.
-CONDITION_REASON_STICKY = "condition_reason_sticky"
-ACTUAL_SCALE_IS_DESIRED = "actual_scale_is_desired"
-SCHEDULE_HINTS_SHARED_ACROSS_SCALERS = "schedule_hints_shared_across_scalers"
-# Named by the load helper (sim/load/metrics.py); passed to its collector when it has one.
-INFERENCE_ENGINE_MAPPING_UNUSED = "inference_engine_mapping_unused"
-CUSTOM_SOURCE_USES_RESOURCE_FETCHER = "custom_source_uses_resource_fetcher"
-
-
-_REGISTERED_QUIRKS = frozenset(q.value for q in Quirk)
-
-
-def quirk_on(quirks: QuirkSet, name: str) -> bool:
-    """A registered quirk's flag, or the profile's default for a name not registered yet."""
-    if name in _REGISTERED_QUIRKS:
-        return Quirk(name) in quirks
-    return quirks.as_dict().get(name, quirks.profile is Profile.UPSTREAM)
 
 
 class MetricsProvider(Protocol):
@@ -305,8 +286,6 @@ class BudAIScalerReconciler:
         self.hpa_hook = hpa_hook
         self._state: dict[tuple[str, str], Any] = {}
         self._hint_book: tuple[ScheduleHint, ...] = ()
-        self._flags: dict[str, bool] = {}
-        self._flags_for: QuirkSet = quirks
         self._seconds_cache: dict[str, float] = {}
         self._refs: dict[str, ScalerRef] = {}
         self._verdicts: dict[tuple[Any, ...], Any] = {}
@@ -342,7 +321,7 @@ class BudAIScalerReconciler:
             reason.value,
             message,
             self.sim.timestamp(now),
-            sticky_reason=self._flag(CONDITION_REASON_STICKY),
+            sticky_reason=(Quirk.CONDITION_REASON_STICKY in self.quirks),
         )
         return self._write_status(scaler, new_status)
 
@@ -356,15 +335,6 @@ class BudAIScalerReconciler:
         except ApiError:
             return obj  # upstream logs at V(4) and carries on with its in-memory copy
         return written
-
-    def _flag(self, name: str) -> bool:
-        """`quirk_on` for this reconciler's (immutable) quirk set, memoised."""
-        if self._flags_for is not self.quirks:  # reassigned: forget what the old set said
-            self._flags, self._flags_for = {}, self.quirks
-        flag = self._flags.get(name)
-        if flag is None:
-            flag = self._flags[name] = quirk_on(self.quirks, name)
-        return flag
 
     def _seconds(self, rfc3339: str | None) -> float | None:
         if not rfc3339:
@@ -553,7 +523,7 @@ class BudAIScalerReconciler:
     def _schedule_hints(self, spec: Mapping[str, Any]) -> tuple[ScheduleHint, ...] | None:
         """upstream loadScheduleHints: every scaler's hints go into one shared predictor book (first
         name wins, never updated or removed). None: each scaler sees only its own current hints."""
-        if not self._flag(SCHEDULE_HINTS_SHARED_ACROSS_SCALERS):
+        if Quirk.SCHEDULE_HINTS_SHARED_ACROSS_SCALERS not in self.quirks:
             return None
         self._hint_book = add_schedule_hints(
             self._hint_book, hints_from_spec(list(spec.get("scheduleHints") or []))
@@ -639,7 +609,7 @@ class BudAIScalerReconciler:
             scaled=scaled,
             reason=reason,
             algorithm=str(spec.get("scalingStrategy")),
-            actual_scale_is_desired=self._flag(ACTUAL_SCALE_IS_DESIRED),
+            actual_scale_is_desired=(Quirk.ACTUAL_SCALE_IS_DESIRED in self.quirks),
             observed_replicas=view.status_replicas,
         )
         return self._write_status(scaler, new_status)
@@ -649,8 +619,8 @@ class BudAIScalerReconciler:
         collect_fn = getattr(self.metrics, "collect", None)
         if collect_fn is None:
             return None
-        engine_unused = self._flag(INFERENCE_ENGINE_MAPPING_UNUSED)
-        custom_resource = self._flag(CUSTOM_SOURCE_USES_RESOURCE_FETCHER)
+        engine_unused = Quirk.INFERENCE_ENGINE_MAPPING_UNUSED in self.quirks
+        custom_resource = Quirk.CUSTOM_SOURCE_USES_RESOURCE_FETCHER in self.quirks
 
         def collect(source: Mapping[str, Any], running: Sequence[Mapping[str, Any]]) -> MetricSnapshot | None:
             snap = collect_fn(
@@ -744,11 +714,8 @@ def start_budaiscaler_controller(
 
 
 __all__: Sequence[str] = (
-    "ACTUAL_SCALE_IS_DESIRED",
-    "CONDITION_REASON_STICKY",
     "FINALIZER",
     "REQUEUE_AFTER",
-    "SCHEDULE_HINTS_SHARED_ACROSS_SCALERS",
     "AlgorithmCall",
     "AlgorithmFn",
     "AlgorithmOutcome",
