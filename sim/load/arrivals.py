@@ -28,6 +28,8 @@ class Arrival(NamedTuple):
     t: float
     input_tokens: int
     output_tokens: int
+    klass: str = ""
+    """Request class (`workload.classes`), "" when the workload has none."""
 
 
 class TraceFormatError(InputError, ValueError):
