@@ -7,6 +7,9 @@ KV, as vLLM does when the HTTP client disconnects (upstream vllm: vllm/entrypoin
 aborts the request on disconnect; vllm/v1/engine/async_llm.py `abort`). The client then retries after a
 backoff (from the first role again) or counts the request once as `timed_out`.
 
+The parameters are the scenario's `workload.client` block (`model.scenario.ClientSpec`; default timeout
+`DEFAULT_CLIENT_TIMEOUT_S`, 600 s, no retries).
+
 Deadlines cost no SimPy event per request: every attempt's deadline is `entry time + a constant`, so
 deadlines are appended in non-decreasing order and one FIFO per deadline kind, watched by one timer armed
 for its oldest live entry, is enough (finished entries are discarded lazily, in O(1) amortized)."""
@@ -16,61 +19,18 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from enum import StrEnum
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
 
+from model.scenario import DEFAULT_CLIENT_TIMEOUT_S, ClientSpec, RetryOn, RetrySpec
 from sim.load.request import Request
 from sim.load.service_models import Host
-
-DEFAULT_TIMEOUT_S = 600.0
-"""The OpenAI Python client's default request timeout (openai/_constants.py DEFAULT_TIMEOUT = 600 s), the
-client most LLM traffic goes through: finite, so a run never holds requests forever, and long enough not
-to cut any answer a healthy pipeline gives."""
 
 RETRY_STREAM = "client-retry"
 """The Seeds stream retry jitter is drawn from."""
 
-
-class RetryOn(StrEnum):
-    TIMEOUT = "timeout"
-    """The client gave up on the attempt (deadline or TTFT deadline)."""
-    DROPPED = "dropped"
-    """The pipeline refused or lost it (BufferFull, BufferTimeout, PodTerminated, ...)."""
-
-
-class _Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
-
-
-class RetryParams(_Params):
-    """Attempt k + 1 starts `min(max_backoff_s, backoff_s x multiplier^(k-1)) x (1 + jitter x u)` seconds
-    after attempt k failed, u uniform in [-1, 1) from the `client-retry` stream (no draw when jitter is 0)."""
-
-    limit: int = Field(default=0, ge=0, le=100)
-    """Retries after the first attempt (0: never retry)."""
-    backoff_seconds: float = Field(default=1.0, ge=0)
-    multiplier: float = Field(default=2.0, ge=1)
-    max_backoff_seconds: float = Field(default=30.0, ge=0)
-    jitter: float = Field(default=0.0, ge=0, le=1)
-
-
-class ClientParams(_Params):
-    timeout_seconds: float | None = Field(default=DEFAULT_TIMEOUT_S, gt=0)
-    """Per attempt, from when it was sent to the last token; None = wait forever."""
-    ttft_timeout_seconds: float | None = Field(default=None, gt=0)
-    """Per attempt, from when it was sent to the first token; None = no TTFT deadline."""
-    retries: RetryParams = RetryParams()
-    retry_on: tuple[RetryOn, ...] = (RetryOn.TIMEOUT, RetryOn.DROPPED)
-
-    @model_validator(mode="after")
-    def _ttft_within(self) -> ClientParams:
-        t, f = self.timeout_seconds, self.ttft_timeout_seconds
-        if t is not None and f is not None and f > t:
-            raise ValueError(f"ttftTimeoutSeconds ({f:g}) must be <= timeoutSeconds ({t:g})")
-        return self
+ClientParams = ClientSpec
+RetryParams = RetrySpec
 
 
 def backoff_delay(retry: RetryParams, k: int, rng: np.random.Generator | None) -> float:
@@ -140,3 +100,14 @@ class DeadlineWatch:
                 return
             entries.popleft()
             self._expire(req, now)
+
+
+__all__ = [
+    "DEFAULT_CLIENT_TIMEOUT_S",
+    "RETRY_STREAM",
+    "ClientParams",
+    "DeadlineWatch",
+    "RetryOn",
+    "RetryParams",
+    "backoff_delay",
+]

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
@@ -313,7 +313,7 @@ class RoleStage:
         srv = req.pod
         if srv is not None:
             req.pod = None
-            found = srv.cancel(req, now)  # type: ignore[attr-defined]
+            found = bool(srv.cancel(req, now))  # type: ignore[attr-defined]
         else:
             try:
                 self.buffer.remove(req)
@@ -355,7 +355,7 @@ class RoleStage:
         best.submit(req, now)
 
     def _expire(self, arg: object) -> None:
-        req, attempt = arg  # type: ignore[misc]
+        req, attempt = cast("tuple[Request, int]", arg)
         if req.attempt != attempt:
             return  # an earlier attempt's timer
         buf = self.buffer

@@ -11,7 +11,7 @@ import heapq
 from collections import deque
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -251,7 +251,7 @@ class MultiServer(PodServer):
         self.host.after(svc, self._finish, (req, req.attempt))
 
     def _finish(self, arg: object) -> None:
-        req, attempt = arg  # type: ignore[misc]
+        req, attempt = cast("tuple[Request, int]", arg)
         if req.attempt != attempt or self.active.get(req.id) is not req:
             return  # cancelled while in service
         del self.active[req.id]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from simpy.events import NORMAL
 
@@ -197,7 +197,9 @@ class LoadSystem:
         self.on_complete = on_complete
         self.on_drop = on_drop
         self.on_timeout = on_timeout
-        self.client = client if isinstance(client, ClientParams) else ClientParams.model_validate(client or {})
+        self.client = (
+            client if isinstance(client, ClientParams) else ClientParams.model_validate(client or {})
+        )
         cp = self.client
         self._timeout = cp.timeout_seconds
         self._ttft_timeout = cp.ttft_timeout_seconds
@@ -391,7 +393,7 @@ class LoadSystem:
             stage.enter(req, now)
 
     def _transferred(self, arg: object) -> None:
-        req, attempt = arg  # type: ignore[misc]
+        req, attempt = cast("tuple[Request, int]", arg)
         if req.attempt != attempt or req.completed_at >= 0 or self.stages[req.stage] is not None:
             return  # cancelled during the transfer
         self.acc.in_transit -= 1
@@ -424,11 +426,14 @@ class LoadSystem:
             self.on_complete(req)
 
     def _drop(self, req: Request, now: float, reason: DropReason, role: str | None) -> None:
-        if self._retry_limit and self._retry_dropped and reason is not DropReason.EXCEEDS_KV_CAPACITY:
-            if req.attempt < self._retry_limit:
-                self.acc.record_drop(role, reason, final=False)
-                self._fail(req, now, RetryOn.DROPPED, reason)
-                return
+        if (
+            req.attempt < self._retry_limit
+            and self._retry_dropped
+            and reason is not DropReason.EXCEEDS_KV_CAPACITY
+        ):
+            self.acc.record_drop(role, reason, final=False)
+            self._fail(req, now, RetryOn.DROPPED, reason)
+            return
         req.dropped = reason
         req.completed_at = now
         self.acc.record_drop(role, reason)
