@@ -49,7 +49,7 @@ def test_azure_conv_first_rows_and_count() -> None:
         n += 1
         last = a
     assert n == 19366
-    assert last is not None and last.t == pytest.approx(3501.7219370) and last[1:] == (197, 183)
+    assert last is not None and last.t == pytest.approx(3501.7219370) and last[1:3] == (197, 183)
 
 
 def test_azure_code_count() -> None:
