@@ -19,7 +19,9 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -236,8 +238,15 @@ class TokenDistribution(ScenarioModel):
         return self
 
 
-TokenSize = Annotated[int, Field(ge=0)] | TokenDistribution
-"""A constant token count or a `TokenDistribution`."""
+def _mapping_or_value(value: Any) -> str:
+    return "distribution-spec" if isinstance(value, dict) else "constant-count"
+
+
+TokenSize = Annotated[
+    Annotated[TokenDistribution, Tag("distribution-spec")] | Annotated[int, Field(ge=0), Tag("constant-count")],
+    Discriminator(_mapping_or_value),
+]
+"""A constant token count or a `TokenDistribution` (errors name the member the value was meant for)."""
 
 
 class RetryOn(StrEnum):
@@ -317,6 +326,17 @@ class RequestClass(ScenarioModel):
 RoutingMode = Literal["round-robin", "least-loaded", "least-outstanding", "kv-aware", "router-queue"]
 
 
+def _per_role_or_one(value: Any) -> str:
+    return "per-role" if isinstance(value, dict) else "one-mode"
+
+
+Routing = Annotated[
+    Annotated[RoutingMode, Tag("one-mode")] | Annotated[dict[str, RoutingMode], Tag("per-role")],
+    Discriminator(_per_role_or_one),
+]
+"""One routing mode for every role, or `{role: mode}`."""
+
+
 class SyntheticShape(StrEnum):
     CONSTANT = "constant"
     STEP = "step"
@@ -353,8 +373,12 @@ class Synthetic(TimedModel):
     """Coefficient of variation of inter-arrival times (1 = Poisson)."""
     phases: list[RatePhase] | None = None
     """Shape `phases`: piecewise-constant rates (`rate` applies before the first phase)."""
-    input_tokens: Annotated[int, Field(ge=1)] | TokenDistribution = 512
-    output_tokens: Annotated[int, Field(ge=0)] | TokenDistribution = 128
+    input_tokens: Annotated[
+        Annotated[TokenDistribution, Tag("distribution-spec")]
+        | Annotated[int, Field(ge=1), Tag("constant-count")],
+        Discriminator(_mapping_or_value),
+    ] = 512
+    output_tokens: TokenSize = 128
 
     @classmethod
     def _duration_fields(cls) -> frozenset[str]:
@@ -401,7 +425,7 @@ class Workload(TimedModel):
     """Simulated second at which the first request may arrive (lets the pipeline come up)."""
     queue_capacity: Annotated[int, Field(ge=0)] | None = None
     queue_timeout: Annotated[float, Field(gt=0)] | None = None
-    routing: RoutingMode | dict[str, RoutingMode] | None = None
+    routing: Routing | None = None
     """One mode for every role, or `{role: mode}` (roles not named: round-robin). docs/load.md "Routing"."""
     client: ClientSpec | None = None
     """Client deadlines and retries; unset = `ClientSpec()`: a 600 s timeout, no retries."""
@@ -835,6 +859,8 @@ def _data_loc(data: Any, loc: tuple[int | str, ...]) -> tuple[tuple[int | str, .
         elif i == len(loc) - 1:
             if isinstance(node, dict) and node.get("type") == part:
                 break  # a discriminated union's tag closing a model-level error
+            if isinstance(part, str) and ("-" in part or "[" in part):
+                break  # a union member's tag (e.g. "distribution-spec") closing a model-level error
             kept.append(part)
             exists = False
         # else: a synthetic segment such as a discriminated-union tag; skip it
