@@ -243,7 +243,8 @@ def _mapping_or_value(value: Any) -> str:
 
 
 TokenSize = Annotated[
-    Annotated[TokenDistribution, Tag("distribution-spec")] | Annotated[int, Field(ge=0), Tag("constant-count")],
+    Annotated[TokenDistribution, Tag("distribution-spec")]
+    | Annotated[int, Field(ge=0), Tag("constant-count")],
     Discriminator(_mapping_or_value),
 ]
 """A constant token count or a `TokenDistribution` (errors name the member the value was meant for)."""

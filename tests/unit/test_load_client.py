@@ -143,9 +143,9 @@ def test_ttft_deadline_only_while_no_first_token() -> None:
     # decode: step 1 s, first token at admission + 1 step; a 0.5 s TTFT deadline cuts the one admitted at
     # t=0 (first token due at t=1), not once its first token came
     params = {"stepOverheadS": 1.0, "stepPerSeqS": 0.0, "maxNumSeqs": 4}
-    ls, log, _ = one_role(ModelKind.DECODE, [(0, 10, 3)], params, {"ttftTimeoutSeconds": 0.5})
+    _, log, _ = one_role(ModelKind.DECODE, [(0, 10, 3)], params, {"ttftTimeoutSeconds": 0.5})
     assert log[-1] == (0.5, "timed_out", 0, 0)
-    ls, log, _ = one_role(ModelKind.DECODE, [(0, 10, 3)], params, {"ttftTimeoutSeconds": 1.5})
+    _, log, _ = one_role(ModelKind.DECODE, [(0, 10, 3)], params, {"ttftTimeoutSeconds": 1.5})
     assert log[-1] == (3.0, "completed", 0, 0)
 
 
@@ -153,9 +153,7 @@ def test_deadline_watch_costs_no_event_per_request() -> None:
     # 2,000 requests finishing in 0.01 s each under a 600 s deadline: the watch fires about once per
     # deadline period, not once per request
     arrivals = [(i * 0.1, 10, 1) for i in range(2000)]
-    ls, _, _ = one_role(
-        ModelKind.FIXED, arrivals, {"overheadS": 0.01, "concurrency": 4}, {}, until=1000.0
-    )
+    ls, _, _ = one_role(ModelKind.FIXED, arrivals, {"overheadS": 0.01, "concurrency": 4}, {}, until=1000.0)
     assert ls.stats().completed == 2000
     assert ls._watch is not None and ls._watch.fires <= 3
     assert len(ls._watch.entries) <= 1
@@ -191,9 +189,7 @@ class Host:
 def server(kind: ModelKind, params: Any) -> tuple[Simulation, Any, list[tuple[float, int]]]:
     sim = Simulation(0)
     done: list[tuple[float, int]] = []
-    srv = make_server(
-        kind, params, "p", "r", Host(sim), lambda r, t: done.append((t, r.id)), lambda *a: None
-    )
+    srv = make_server(kind, params, "p", "r", Host(sim), lambda r, t: done.append((t, r.id)), lambda *a: None)
     return sim, srv, done
 
 
@@ -318,3 +314,80 @@ def test_pod_terminated_without_retries_is_a_drop() -> None:
     sim.run(until=10.0)
     st = ls.stats()
     assert (st.dropped, st.drops_by_reason, st.in_flight) == (1, {"PodTerminated": 1}, 0)
+
+
+def test_cancel_during_kv_transfer() -> None:
+    from sim.load import pipeline_from_service
+
+    pd = {
+        "metadata": {"name": "llm", "namespace": "default"},
+        "spec": {
+            "roles": [{"name": "prefill", "roleType": "Prefill"}, {"name": "decode", "roleType": "Decode"}]
+        },
+    }
+    sim = Simulation(0)
+    samples: list[Sample] = []
+    ls = LoadSystem(
+        sim,
+        pipeline_from_service(pd),
+        [Arrival(0.0, 1000, 10)],
+        StaticEndpoints.replicas({"prefill": 1, "decode": 1}),
+        {"kv-transfer": {"bandwidthBytesPerS": 1e7}},  # 1000 tokens x 128 KiB at 10 MB/s: ~13 s
+        client={"timeoutSeconds": 5},
+        on_sample=samples.append,
+    )
+    ls.start()
+    sim.run(until=60.0)
+    st = ls.stats()
+    assert (st.timed_out, st.in_flight, ls.acc.in_transit) == (1, 0, 0)
+    assert st.roles["decode"].entered == 0  # the stale transfer never delivered it
+    assert assert_conserved_all(samples) > 0
+
+
+def test_informer_endpoints_report_terminating_pods_with_their_grace() -> None:
+    from types import SimpleNamespace
+
+    from sim.load import InformerEndpoints
+    from sim.load.endpoints import ROLE_LABEL, SERVICE_LABEL
+
+    class Cache:
+        def __init__(self) -> None:
+            self.handlers: list[Any] = []
+
+        def list(self, namespace: str, selector: Any) -> list[Any]:
+            return []
+
+        def add_handler(self, fn: Any) -> None:
+            self.handlers.append(fn)
+
+        def emit(self, kind: str, pod: dict[str, Any]) -> None:
+            for fn in self.handlers:
+                fn(SimpleNamespace(type=kind, obj=pod, old=None))
+
+    def pod(name: str, **meta: Any) -> dict[str, Any]:
+        return {
+            "metadata": {
+                "name": name,
+                "namespace": "ns",
+                "labels": {SERVICE_LABEL: "svc", ROLE_LABEL: "decode"},
+                **meta,
+            },
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+        }
+
+    cache = Cache()
+    ep = InformerEndpoints(cache, "ns", "svc", ["decode"])
+    seen: list[str] = []
+    ep.subscribe(seen.append)
+    cache.emit("ADDED", pod("a"))
+    cache.emit("ADDED", pod("b"))
+    assert list(ep.ready_pods("decode")) == ["a", "b"] and ep.take_terminating("decode") == {}
+    cache.emit("MODIFIED", pod("a", deletionTimestamp="2026-01-01T00:00:05Z", deletionGracePeriodSeconds=10))
+    assert list(ep.ready_pods("decode")) == ["b"]
+    assert ep.take_terminating("decode") == {"a": 10.0}
+    assert ep.take_terminating("decode") == {}  # consumed
+    cache.emit("MODIFIED", pod("a", deletionTimestamp="2026-01-01T00:00:05Z", deletionGracePeriodSeconds=10))
+    assert ep.take_terminating("decode") == {}  # reported once
+    cache.emit("DELETED", pod("b"))  # gone without a grace period
+    assert ep.take_terminating("decode") == {"b": 0.0}
+    assert seen == ["decode"] * 4

@@ -75,7 +75,9 @@ TIES = [(1, 0.5, True), (1, 0.5, True)]
         ("round-robin", MIXED, 2, "0"),  # round-robin never holds a backlog back
     ],
 )
-def test_routing_truth_table(mode: str, pods: list[tuple[int, float, bool]], buffered: int, expected: str) -> None:
+def test_routing_truth_table(
+    mode: str, pods: list[tuple[int, float, bool]], buffered: int, expected: str
+) -> None:
     assert route(mode, pods, buffered) == expected
 
 
@@ -96,7 +98,7 @@ def test_per_role_routing_and_unknown_role() -> None:
     ls = LoadSystem(sim, spec, [], StaticEndpoints({}), balancing={"b": "kv-aware"})
     assert ls.roles["a"].balancing is Balancing.ROUND_ROBIN
     assert ls.roles["b"].balancing is Balancing.KV_AWARE
-    with pytest.raises(PipelineError, match="routing.c"):
+    with pytest.raises(PipelineError, match=r"routing\.c"):
         LoadSystem(sim, spec, [], StaticEndpoints({}), balancing={"c": "kv-aware"})
 
 

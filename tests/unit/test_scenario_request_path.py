@@ -45,7 +45,13 @@ def test_client_routing_and_classes_reach_the_load_layer(tmp_path: Path) -> None
         "client": {
             "timeoutSeconds": "90s",
             "ttftTimeoutSeconds": 20,
-            "retries": {"limit": 2, "backoffSeconds": 0.5, "multiplier": 3, "maxBackoffSeconds": 4, "jitter": 0.2},
+            "retries": {
+                "limit": 2,
+                "backoffSeconds": 0.5,
+                "multiplier": 3,
+                "maxBackoffSeconds": 4,
+                "jitter": 0.2,
+            },
             "retryOn": ["timeout"],
         },
         "routing": {"prefill": "router-queue", "decode": "kv-aware"},
@@ -84,7 +90,10 @@ def test_client_routing_and_classes_reach_the_load_layer(tmp_path: Path) -> None
     assert load.roles["router"].balancing.value == "roundRobin"
     counts = world.request_counts()
     assert counts["completed"] > 300
-    assert counts["arrived"] == counts["completed"] + counts["dropped"] + counts["timed_out"] + counts["in_flight"]
+    assert (
+        counts["arrived"]
+        == counts["completed"] + counts["dropped"] + counts["timed_out"] + counts["in_flight"]
+    )
 
 
 def test_every_routing_mode_spelling_is_accepted(tmp_path: Path) -> None:
@@ -98,16 +107,27 @@ def test_every_routing_mode_spelling_is_accepted(tmp_path: Path) -> None:
     [
         ({**SYN, "routing": "fastest"}, "workload.routing", "'fastest' is not allowed"),
         ({**SYN, "routing": {"prefil": "kv-aware"}}, "workload.routing.prefil", "did you mean 'prefill'"),
-        ({**SYN, "client": {"timeoutSecond": 5}}, "workload.client.timeoutSecond", "did you mean 'timeoutSeconds'"),
+        (
+            {**SYN, "client": {"timeoutSecond": 5}},
+            "workload.client.timeoutSecond",
+            "did you mean 'timeoutSeconds'",
+        ),
         (
             {**SYN, "client": {"timeoutSeconds": 10, "ttftTimeoutSeconds": 20}},
             "workload.client",
             "must be <= timeoutSeconds",
         ),
         ({**SYN, "client": {"retryOn": ["crash"]}}, "workload.client.retryOn[0]", "'crash' is not allowed"),
-        ({**SYN, "client": {"retries": {"limit": -1}}}, "workload.client.retries.limit", "greater than or equal"),
         (
-            {**SYN, "classes": [{"name": "a", "inputTokens": {"distribution": "normal", "mean": 5, "stddev": 1}}]},
+            {**SYN, "client": {"retries": {"limit": -1}}},
+            "workload.client.retries.limit",
+            "greater than or equal",
+        ),
+        (
+            {
+                **SYN,
+                "classes": [{"name": "a", "inputTokens": {"distribution": "normal", "mean": 5, "stddev": 1}}],
+            },
             "workload.classes[0].inputTokens",
             "needs min, max",
         ),
@@ -128,7 +148,11 @@ def test_empirical_trace_path_is_confined(tmp_path: Path) -> None:
     syn = {
         "synthetic": {
             "rate": 1,
-            "inputTokens": {"distribution": "empirical", "trace": "../outside.csv", "column": "ContextTokens"},
+            "inputTokens": {
+                "distribution": "empirical",
+                "trace": "../outside.csv",
+                "column": "ContextTokens",
+            },
         }
     }
     with pytest.raises(InputError) as err:
