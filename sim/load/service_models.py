@@ -493,6 +493,8 @@ class DecodeServer(PodServer):
     def has_slot(self, req: Request) -> bool:
         """Admitted at once: a free sequence slot and room for its whole KV footprint."""
         need = req.input_tokens + (req.output_tokens if req.output_tokens > 0 else 1)
+        if need > self.capacity:
+            return True  # it never fits: the pod rejects it at once (ExceedsKVCapacity), never blocks the queue
         return not self.queue and self.running < self.max_seqs and self.reserved + need <= self.capacity
 
     def _reschedule(self) -> None:

@@ -128,3 +128,22 @@ def test_router_queue_keeps_pod_queues_empty() -> None:
     assert pod_queue == 0
     assert max(s.roles[0].waiting for s in samples) > 100  # the backlog waited at the router
     assert ls.stats().completed == 300
+
+
+def test_router_queue_never_blocks_behind_a_request_no_pod_can_hold() -> None:
+    from sim.load import Arrival
+
+    sim = Simulation(0)
+    spec = PipelineSpec("t", "default", (RoleStep("d", "X", ModelKind.DECODE),))
+    ls = LoadSystem(
+        sim,
+        spec,
+        [Arrival(0.0, 5000, 10), Arrival(0.0, 100, 10)],
+        StaticEndpoints.replicas({"d": 1}),
+        {"d": {"kvCapacityTokens": 1000}},
+        balancing="router-queue",
+    )
+    ls.start()
+    sim.run(until=10.0)
+    st = ls.stats()
+    assert st.drops_by_reason == {"ExceedsKVCapacity": 1} and st.completed == 1
