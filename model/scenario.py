@@ -239,7 +239,7 @@ class TokenDistribution(ScenarioModel):
 
 
 def _mapping_or_value(value: Any) -> str:
-    return "distribution-spec" if isinstance(value, dict) else "constant-count"
+    return "distribution-spec" if isinstance(value, dict | TokenDistribution) else "constant-count"
 
 
 TokenSize = Annotated[
