@@ -44,19 +44,13 @@ def backoff_delay(retry: RetryParams, k: int, rng: np.random.Generator | None) -
 class DeadlineWatch:
     """One FIFO of (deadline, request, attempt) in non-decreasing deadline order, one timer.
 
-    `expire(req)` is called at each live entry's deadline; an entry is live while the request's current
-    attempt is the one it was pushed for and `live(req)` holds."""
+    `expire(req, now)` is called at each live entry's deadline; an entry is live while the request's
+    current attempt is the one it was pushed for and the request has not ended (`completed_at < 0`)."""
 
-    __slots__ = ("_armed", "_expire", "_host", "_live", "entries", "fires")
+    __slots__ = ("_armed", "_expire", "_host", "entries", "fires")
 
-    def __init__(
-        self,
-        host: Host,
-        live: Callable[[Request], bool],
-        expire: Callable[[Request, float], None],
-    ) -> None:
+    def __init__(self, host: Host, expire: Callable[[Request, float], None]) -> None:
         self._host = host
-        self._live = live
         self._expire = expire
         self.entries: deque[tuple[float, Request, int]] = deque()
         self._armed = math.inf
@@ -72,10 +66,9 @@ class DeadlineWatch:
         """Discard finished entries at the head (called when a request ends, so the FIFO only spans
         what is in flight: memory stays flat however long the run)."""
         entries = self.entries
-        live = self._live
         while entries:
             _, req, attempt = entries[0]
-            if req.attempt == attempt and live(req):
+            if req.attempt == attempt and req.completed_at < 0:
                 return
             entries.popleft()
 
@@ -89,10 +82,9 @@ class DeadlineWatch:
         self._armed = math.inf
         now = self._host.now()
         entries = self.entries
-        live = self._live
         while entries:
             deadline, req, attempt = entries[0]
-            if req.attempt != attempt or not live(req):
+            if req.attempt != attempt or req.completed_at >= 0:
                 entries.popleft()  # finished, cancelled or retried since: discard
                 continue
             if deadline > now:

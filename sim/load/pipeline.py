@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -355,7 +355,8 @@ class RoleStage:
         best.submit(req, now)
 
     def _expire(self, arg: object) -> None:
-        req, attempt = cast("tuple[Request, int]", arg)
+        pair: tuple[Request, int] = arg  # type: ignore[assignment]
+        req, attempt = pair
         if req.attempt != attempt:
             return  # an earlier attempt's timer
         buf = self.buffer

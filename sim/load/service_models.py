@@ -11,7 +11,7 @@ import heapq
 from collections import deque
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Protocol, cast
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -251,7 +251,8 @@ class MultiServer(PodServer):
         self.host.after(svc, self._finish, (req, req.attempt))
 
     def _finish(self, arg: object) -> None:
-        req, attempt = cast("tuple[Request, int]", arg)
+        pair: tuple[Request, int] = arg  # type: ignore[assignment]
+        req, attempt = pair
         if req.attempt != attempt or self.active.get(req.id) is not req:
             return  # cancelled while in service
         del self.active[req.id]
@@ -494,7 +495,9 @@ class DecodeServer(PodServer):
         """Admitted at once: a free sequence slot and room for its whole KV footprint."""
         need = req.input_tokens + (req.output_tokens if req.output_tokens > 0 else 1)
         if need > self.capacity:
-            return True  # it never fits: the pod rejects it at once (ExceedsKVCapacity), never blocks the queue
+            return (
+                True  # it never fits: the pod rejects it at once (ExceedsKVCapacity), never blocks the queue
+            )
         return not self.queue and self.running < self.max_seqs and self.reserved + need <= self.capacity
 
     def _reschedule(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from simpy.events import NORMAL
 
@@ -144,10 +144,6 @@ class _Call:
         self.fn(self.arg)
 
 
-def _unfinished(req: Request) -> bool:
-    return req.completed_at < 0
-
-
 _PCTS = (50.0, 95.0, 99.0)
 """The per-interval percentiles a Sample carries."""
 
@@ -207,10 +203,8 @@ class LoadSystem:
         self._retry_timeout = RetryOn.TIMEOUT in cp.retry_on
         self._retry_dropped = RetryOn.DROPPED in cp.retry_on
         self._rng = sim.seeds.stream(RETRY_STREAM) if cp.retries.jitter > 0 and cp.retries.limit else None
-        self._watch = DeadlineWatch(self, _unfinished, self._on_deadline) if self._timeout else None
-        self._ttft_watch = (
-            DeadlineWatch(self, _unfinished, self._on_ttft_deadline) if self._ttft_timeout else None
-        )
+        self._watch = DeadlineWatch(self, self._on_deadline) if self._timeout else None
+        self._ttft_watch = DeadlineWatch(self, self._on_ttft_deadline) if self._ttft_timeout else None
         self._killing: set[tuple[str, str]] = set()
         self.samples: list[Sample] | None = [] if keep_samples else None
         unknown = sorted(set(overrides) - set(pipeline.roles))
@@ -393,7 +387,8 @@ class LoadSystem:
             stage.enter(req, now)
 
     def _transferred(self, arg: object) -> None:
-        req, attempt = cast("tuple[Request, int]", arg)
+        pair: tuple[Request, int] = arg  # type: ignore[assignment]
+        req, attempt = pair
         if req.attempt != attempt or req.completed_at >= 0 or self.stages[req.stage] is not None:
             return  # cancelled during the transfer
         self.acc.in_transit -= 1
