@@ -161,3 +161,31 @@ def test_empirical_trace_path_is_confined(tmp_path: Path) -> None:
     assert "escapes" in str(err.value)
     resolved = load_scenario(write(inner, syn), allow_outside=True)
     assert resolved.size_traces["workload.synthetic.inputTokens"] == (tmp_path / "outside.csv").resolve()
+
+
+def test_killed_pod_drains_for_its_grace_period_then_its_requests_are_retried(tmp_path: Path) -> None:
+    """Full stack: a killPods fault deletes a decode pod (terminationGracePeriodSeconds 30 by default);
+    its sequences, each ~150 s long, cannot finish in 30 s: they fail as PodTerminated and are retried."""
+    path = write(
+        tmp_path,
+        {
+            "synthetic": {"shape": "constant", "rate": 0.5, "inputTokens": 256, "outputTokens": 100},
+            "client": {
+                "timeoutSeconds": 0,
+                "retries": {"limit": 1, "backoffSeconds": 1},
+                "retryOn": ["dropped"],
+            },
+        },
+        duration="12m",
+    )
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["services"] = {"decode": {"stepOverheadS": 1.5}}
+    doc["faults"] = [{"type": "killPods", "at": "5m", "role": "decode", "count": 1}]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    world = World(load_scenario(path))
+    world.build()
+    world.run()
+    load = world.loads["llm-pipeline"]
+    assert load.acc.roles["decode"].cancelled > 0  # failed at the end of the grace period ...
+    assert world.request_counts()["retries"] >= load.acc.roles["decode"].cancelled  # ... and retried
+    assert load.stats().drops_by_reason.get("PodTerminated", 0) == 0
