@@ -369,8 +369,16 @@ class LoadSystem:
             assert reason is not None
             req.dropped = reason
             self.acc.record_drop(None, reason)
+            self._ended()
             if self.on_drop is not None:
                 self.on_drop(req)
+
+    def _ended(self) -> None:
+        """A request ended: drop finished entries from the deadline FIFOs (memory stays flat)."""
+        if self._watch is not None:
+            self._watch.prune()
+        if self._ttft_watch is not None:
+            self._ttft_watch.prune()
 
     def _retry(self, arg: object) -> None:
         req: Request = arg  # type: ignore[assignment]
@@ -413,10 +421,7 @@ class LoadSystem:
         acc.ttft.add(first - req.arrival)
         if req.output_tokens > 1 and now > first:
             acc.tpot.add((now - first) / (req.output_tokens - 1))
-        if self._watch is not None:
-            self._watch.prune()
-        if self._ttft_watch is not None:
-            self._ttft_watch.prune()
+        self._ended()
         if self.on_complete is not None:
             self.on_complete(req)
 
@@ -432,6 +437,7 @@ class LoadSystem:
         req.dropped = reason
         req.completed_at = now
         self.acc.record_drop(role, reason)
+        self._ended()
         if self.on_drop is not None:
             self.on_drop(req)
 
