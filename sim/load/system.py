@@ -318,9 +318,13 @@ class LoadSystem:
     # -- clients: deadlines, cancellation, retries
     def _attempt(self, req: Request, now: float) -> None:
         req.attempt_at = now
-        if self._watch is not None:
-            req.deadline = now + self._timeout  # type: ignore[operator]
-            self._watch.push(req.deadline, req)
+        watch = self._watch
+        if watch is not None:
+            req.deadline = deadline = now + self._timeout  # type: ignore[operator]
+            if watch.entries:  # armed already: deadlines only grow, so just queue it
+                watch.entries.append((deadline, req, req.attempt))
+            else:
+                watch.push(deadline, req)
         if self._ttft_watch is not None:
             self._ttft_watch.push(now + self._ttft_timeout, req)  # type: ignore[operator]
         self._enter(req, 0, now)
@@ -375,8 +379,9 @@ class LoadSystem:
 
     def _ended(self) -> None:
         """A request ended: drop finished entries from the deadline FIFOs (memory stays flat)."""
-        if self._watch is not None:
-            self._watch.prune()
+        watch = self._watch
+        if watch is not None and watch.entries and watch.entries[0][1].completed_at >= 0:
+            watch.prune()
         if self._ttft_watch is not None:
             self._ttft_watch.prune()
 
@@ -421,7 +426,11 @@ class LoadSystem:
         acc.ttft.add(first - req.arrival)
         if req.output_tokens > 1 and now > first:
             acc.tpot.add((now - first) / (req.output_tokens - 1))
-        self._ended()
+        watch = self._watch
+        if (
+            watch is not None and watch.entries and watch.entries[0][1] is req
+        ) or self._ttft_watch is not None:
+            self._ended()
         if self.on_complete is not None:
             self.on_complete(req)
 
