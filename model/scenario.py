@@ -258,7 +258,9 @@ class RetryOn(StrEnum):
 
 
 DEFAULT_CLIENT_TIMEOUT_S = 600.0
-"""The OpenAI Python client's default request timeout (openai/_constants.py DEFAULT_TIMEOUT, 600 s), the
+"""The OpenAI Python client's default request timeout (openai/_constants.py DEFAULT_TIMEOUT, 600 s; it
+also retries twice by default, DEFAULT_MAX_RETRIES, which this simulator does not assume: retries are
+opt-in so a drop stays a drop unless the scenario says otherwise), the
 client most LLM traffic goes through: finite, so no run holds a request forever, and long enough not to
 cut an answer a healthy pipeline gives."""
 

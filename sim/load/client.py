@@ -3,9 +3,10 @@
 A client sends a request and waits at most `timeout_s` for the whole answer (and optionally `ttft_timeout_s`
 for the first token). When it gives up, the request is cancelled wherever it sits (role buffer, router
 queue, pod queue, running batch, decode batch, KV transfer): the engine aborts it and frees its slot and
-KV, as vLLM does when the HTTP client disconnects (upstream vllm: vllm/entrypoints/openai/api_server.py
-aborts the request on disconnect; vllm/v1/engine/async_llm.py `abort`). The client then retries after a
-backoff (from the first role again) or counts the request once as `timed_out`.
+KV, as vLLM does when the HTTP client disconnects (upstream: vllm/v1/engine/async_llm.py
+`AsyncLLM.generate`, whose task is cancelled on disconnect and calls `abort(request_id)`; the scheduler
+then frees the request's blocks). The client then retries after a backoff (from the first role again) or
+counts the request once as `timed_out`.
 
 The parameters are the scenario's `workload.client` block (`model.scenario.ClientSpec`; default timeout
 `DEFAULT_CLIENT_TIMEOUT_S`, 600 s, no retries).

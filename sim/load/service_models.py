@@ -458,6 +458,8 @@ class DecodeServer(PodServer):
         return admitted
 
     def cancel(self, req: Request, now: float) -> bool:
+        # upstream: vllm/v1/engine/async_llm.py AsyncLLM.generate -> abort on client disconnect; the
+        # scheduler drops the request from waiting/running and frees its KV blocks
         heap = self.heap
         idx = next((i for i, e in enumerate(heap) if e[2] is req), -1)
         if idx < 0:
