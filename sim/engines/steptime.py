@@ -48,9 +48,13 @@ FEATURES: tuple[str, ...] = (
     "layer_overhead",
     "step_overhead",
     "seq_overhead",
+    "prefill_seq_overhead",
+    "step_quadratic",
 )
 # features whose coefficient is 1/efficiency (efficiency in (0, 1] means coefficient >= 1)
-EFFICIENCY_FEATURES = frozenset({"prefill_compute", "attention_compute", "decode_compute", "memory", "link"})
+EFFICIENCY_FEATURES = frozenset(
+    {"prefill_compute", "attention_compute", "decode_compute", "memory", "link", "step_quadratic"}
+)
 _EFF_NAME = {
     "prefill_compute": "prefill_efficiency",
     "attention_compute": "attention_efficiency",
@@ -61,6 +65,8 @@ _EFF_NAME = {
     "layer_overhead": "layer_overhead_s",
     "step_overhead": "step_overhead_s",
     "seq_overhead": "seq_overhead_s",
+    "prefill_seq_overhead": "prefill_seq_overhead_s",
+    "step_quadratic": "step_quadratic_efficiency",
 }
 
 
@@ -77,6 +83,8 @@ class CorrectionValues:
     layer_overhead_s: float = 250e-6
     step_overhead_s: float = 0.0
     seq_overhead_s: float = 100e-6
+    prefill_seq_overhead_s: float = 0.0
+    step_quadratic_efficiency: float = 1.0
 
     def coefficients(self) -> list[float]:
         out = []
@@ -273,7 +281,9 @@ def step_features(
         f_lat,
         float(model.layers),
         1.0,
-        float(decode_seqs + prefill_seqs),
+        float(decode_seqs),
+        float(prefill_seqs),
+        model.attention_flops(prefill_tokens * prefill_tokens / 2) / flops_rate,
     ]
 
 
@@ -388,6 +398,36 @@ def check_tp(model: ModelSpec, tp: int, *, where: str = "", field: str = "tp") -
         )
 
 
+def kv_blocks_for(
+    model: ModelSpec, gpu: Hardware, tp: int, util: float, reserve: float, block_size: int, *, where: str = ""
+) -> int:
+    """KV blocks per replica: per GPU, memory x utilisation - weights / tp - activation reserve, divided
+    by the bytes of one block of this GPU's KV shard. InputError when the weights (or a single
+    block) do not fit."""
+    usable = gpu.memory_bytes * util
+    free = usable - model.weight_bytes / tp - reserve
+    if free <= 0:
+        raise InputError(
+            f"{model.name} needs {model.weight_bytes / GIB:.0f} GiB of weights per replica "
+            f"(+ {reserve / GIB:.1f} GiB activations per GPU), "
+            f"{tp} × {gpu.memory_gib:.0f} GiB × {util:g} available",
+            file=where or None,
+            path="tp",
+            value=tp,
+            allowed="a larger tp, a GPU with more memory, or a higher gpuMemoryUtilization",
+        )
+    if model.encoder:
+        return 0
+    blocks = int(free // (kv_bytes_per_token_per_gpu(model, tp) * block_size))
+    if blocks < 1:
+        raise InputError(
+            f"no room for a single KV block of {model.name} on {tp} × {gpu.name}",
+            file=where or None,
+            path="tp",
+        )
+    return blocks
+
+
 _BLOCK_FIELDS = {
     "model": "model",
     "gpu": "gpu",
@@ -483,31 +523,8 @@ def build_profile(
     ):
         if value < 1:
             raise InputError(f"{label} must be >= 1, got {value}", file=where or None, path=label)
-    usable = gpu.memory_bytes * util
-    weights = model.weight_bytes / tp
     reserve = activation_reserve_bytes(model, tp, max_tokens, max_seqs)
-    free = usable - weights - reserve
-    if free <= 0:
-        raise InputError(
-            f"{model.name} needs {model.weight_bytes / GIB:.0f} GiB of weights per replica "
-            f"(+ {reserve / GIB:.1f} GiB activations per GPU), {tp} × {gpu.memory_gib:.0f} GiB × {util:g} available",
-            file=where or None,
-            path="tp",
-            value=tp,
-            allowed="a larger tp, a GPU with more memory, or a higher gpuMemoryUtilization",
-        )
-    kv_gpu = kv_bytes_per_token_per_gpu(model, tp)
-    if model.encoder:
-        blocks = 0
-    else:
-        blocks = int(free // (kv_gpu * block_size))
-        if blocks < 1:
-            raise InputError(
-                f"no room for a single KV block of {model.name} on {tp} × {gpu.name}",
-                file=where or None,
-                path="tp",
-                value=tp,
-            )
+    blocks = kv_blocks_for(model, gpu, tp, util, reserve, block_size, where=where)
     return EngineProfile(
         model=model,
         gpu=gpu,
