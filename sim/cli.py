@@ -32,6 +32,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "check",
         "Property-test your own manifests; export counterexamples as scenarios.",
     ),
+    "calibrate": (
+        "sim.commands.calibrate",
+        "calibrate",
+        "Fit and check engine step-time corrections against measured timings.",
+    ),
 }
 
 

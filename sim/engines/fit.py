@@ -44,6 +44,9 @@ from sim.engines.steptime import (
 
 L1_EPS = 0.01  # residuals below 1% weigh as 1% (keeps IRLS well conditioned)
 ITERATIONS = 60
+MAX_EFFICIENCY = (
+    0.9  # no engine sustains more than 90% of a roofline peak (the README calls > 90% implausible)
+)
 
 COLUMNS = (
     "model",
@@ -277,7 +280,7 @@ def fit_values(
     """Bounded robust least squares of the coefficients on relative residuals."""
     prior = prior or CorrectionValues()
     prior_c = np.array(prior.coefficients())
-    lower = np.array([1.0 if name in EFFICIENCY_FEATURES else 0.0 for name in FEATURES])
+    lower = np.array([1.0 / MAX_EFFICIENCY if name in EFFICIENCY_FEATURES else 0.0 for name in FEATURES])
     mask = design.plausible
     x, y = design.x[mask], design.y[mask]
     free = np.array([name not in fixed and bool(np.any(x[:, i] > 0)) for i, name in enumerate(FEATURES)])
