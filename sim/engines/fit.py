@@ -122,26 +122,31 @@ def read_measurements(path: str | Path) -> list[Measurement]:
                     number = int(cell)
                 except ValueError:
                     raise InputError(
-                        f"{name}: not an integer: {cell!r}", file=where, line=lineno, path=f"column {name}"
+                        f"not an integer: {cell!r}", file=where, line=lineno, path=f"column {name}"
                     ) from None
                 if number < 1:
-                    raise InputError(f"{name}: must be >= 1, got {number}", file=where, line=lineno)
+                    raise InputError(
+                        f"must be >= 1, got {number}", file=where, line=lineno, path=f"column {name}"
+                    )
                 values[name] = number
             elif name in _FLOAT_COLUMNS:
                 try:
                     real = float(cell)
                 except ValueError:
                     raise InputError(
-                        f"{name}: not a number: {cell!r}", file=where, line=lineno, path=f"column {name}"
+                        f"not a number: {cell!r}", file=where, line=lineno, path=f"column {name}"
                     ) from None
                 if not math.isfinite(real) or real <= 0:
                     raise InputError(
-                        f"{name}: must be a positive number, got {cell!r}", file=where, line=lineno
+                        f"must be a positive number, got {cell!r}",
+                        file=where,
+                        line=lineno,
+                        path=f"column {name}",
                     )
                 values[name] = real
             else:
                 if not cell:
-                    raise InputError(f"{name}: empty", file=where, line=lineno, path=f"column {name}")
+                    raise InputError("empty", file=where, line=lineno, path=f"column {name}")
                 values[name] = cell
         rows.append(Measurement(line=lineno, file=where, **values))  # type: ignore[arg-type]
     if not rows:
