@@ -84,7 +84,7 @@ def test_check_defaults_to_the_catalogue() -> None:
 )
 def test_bad_input_exits_2_with_one_line(csv_name: str, config: Path, needle: str) -> None:
     for command in ("fit", "check"):
-        code, stdout, err = _run(command, str(BAD / csv_name), "--model-config", str(config))
+        code, _, err = _run(command, str(BAD / csv_name), "--model-config", str(config))
         assert code == 2, (command, err)
         lines = err.strip().splitlines()
         assert len(lines) == 1 and needle in lines[0], lines
