@@ -283,7 +283,7 @@ def step_features(
         1.0,
         float(decode_seqs),
         float(prefill_seqs),
-        model.attention_flops(prefill_tokens * prefill_tokens / 2) / flops_rate,
+        model.attention_flops(prefill_tokens * prefill_tokens / 2) / gpu.peak_flops,  # not sharded by tp
     ]
 
 
@@ -408,9 +408,9 @@ def kv_blocks_for(
     free = usable - model.weight_bytes / tp - reserve
     if free <= 0:
         raise InputError(
-            f"{model.name} needs {model.weight_bytes / GIB:.0f} GiB of weights per replica "
-            f"(+ {reserve / GIB:.1f} GiB activations per GPU), "
-            f"{tp} × {gpu.memory_gib:.0f} GiB × {util:g} available",
+            f"{model.name} needs {model.weight_bytes / GIB:.0f} GiB of weights per replica"
+            + (f" (+ {reserve / GIB:.1f} GiB activations per GPU)" if reserve else "")
+            + f", {tp} × {gpu.memory_gib:.0f} GiB × {util:g} available",
             file=where or None,
             path="tp",
             value=tp,
