@@ -16,7 +16,7 @@ from sim.engines import load_corrections
 ROOT = Path(__file__).parents[2]
 CSV = ROOT / "tests" / "data" / "calibration" / "measured_llama-2-70b.csv"
 CONFIG = ROOT / "sim" / "engines" / "data" / "models" / "llama-2-70b-hf.json"
-BAD = ROOT / "tests" / "data" / "bad" / "engines"
+BAD = ROOT / "tests" / "data" / "bad_engines"
 
 
 def _run(*args: str) -> tuple[int, str, str]:

@@ -11,7 +11,7 @@ from model.errors import InputError
 from sim.engines import catalogue, load_model, spec_from_config
 from sim.engines.catalogue import load_config
 
-BAD = Path(__file__).parents[1] / "data" / "bad" / "engines"
+BAD = Path(__file__).parents[1] / "data" / "bad_engines"
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,9 @@ def test_falcon_multi_query_and_gpt2_aliases() -> None:
 
 
 def test_moe_aliases() -> None:
-    base = load_config(Path(str(BAD.parents[2].parent / "sim/engines/data/models/mixtral-8x7b-v0.1.json")))
+    base = load_config(
+        Path(__file__).parents[2] / "sim" / "engines" / "data" / "models" / "mixtral-8x7b-v0.1.json"
+    )
     alias = {k: v for k, v in base.items() if k != "num_local_experts"} | {"num_experts": 8}
     assert spec_from_config(alias).active_params == load_model("mistralai/Mixtral-8x7B-v0.1").active_params
 
