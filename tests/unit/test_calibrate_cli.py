@@ -70,12 +70,12 @@ def test_check_defaults_to_the_catalogue() -> None:
         ("tp_not_dividing.csv", CONFIG, "tp_not_dividing.csv:2: column tp: tp 3 does not divide"),
         ("weights_do_not_fit.csv", CONFIG, "1 × 80 GiB × 0.9 available"),
         (
-            "../../calibration/measured_llama-2-70b.csv",
+            "../calibration/measured_llama-2-70b.csv",
             BAD / "unknown_family.json",
             "unknown_family.json: model_type: unknown model family",
         ),
         (
-            "../../calibration/measured_llama-2-70b.csv",
+            "../calibration/measured_llama-2-70b.csv",
             BAD / "missing_layers.json",
             "missing_layers.json: num_hidden_layers: missing field",
         ),
