@@ -43,9 +43,8 @@ from sim.engines.steptime import (
 
 L1_EPS = 0.01  # residuals below 1% weigh as 1% (keeps IRLS well conditioned)
 ITERATIONS = 60
-MAX_EFFICIENCY = (
-    0.9  # no engine sustains more than 90% of a roofline peak (the README calls > 90% implausible)
-)
+# no engine sustains more than 90% of a roofline peak (the calibration README calls > 90% implausible)
+MAX_EFFICIENCY = 0.9
 
 COLUMNS = (
     "model",
