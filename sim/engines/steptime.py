@@ -230,9 +230,12 @@ def kv_bytes_per_token_per_gpu(model: ModelSpec, tp: int) -> float:
 
 
 def _weight_bytes_read_per_gpu(model: ModelSpec, tp: int, tokens: int) -> float:
-    """Weights read in one step per GPU. For MoE, only the experts some token is routed to
-    (uniform routing: each expert is idle with probability (1 - k/E)^tokens)."""
+    """Weights read in one step per GPU: all but the embedding table, which is only gathered from
+    (unless it is tied to the LM head, which reads it whole). For MoE, only the experts some token is
+    routed to (uniform routing: each expert is idle with probability (1 - k/E)^tokens)."""
     total = float(model.weight_bytes)
+    if model.encoder or not model.tie_word_embeddings:
+        total -= model.embedding_params * model.dtype_bytes
     if model.num_experts > 1:
         expert_bytes = model.layers * model.num_experts * model.expert_params * model.dtype_bytes
         touched = 1.0 - (1.0 - model.experts_per_token / model.num_experts) ** max(tokens, 0)
