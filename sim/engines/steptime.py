@@ -309,10 +309,14 @@ class EngineProfile:
     kv_blocks: int
     kv_capacity_tokens: int  # = kv_blocks * block_size
     activation_reserve_bytes: int = 0  # per GPU
+    _kernel: _StepKernel = field(init=False, repr=False, compare=False)
 
-    @property
-    def _coefs(self) -> list[float]:
-        return _coefficients(self.corrections, self.gpu.name)
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "_kernel",
+            _StepKernel.build(self.model, self.gpu, self.tp, self.corrections.for_gpu(self.gpu.name)),
+        )
 
     def step_time(
         self,
@@ -329,17 +333,23 @@ class EngineProfile:
         sequences the prompt chunks belong to (per-sequence overhead). For an encoder pass the same
         causal form: bidirectional attention is accounted internally. Monotone non-decreasing in
         every argument; 0 for an empty step."""
-        x = step_features(
-            self.model,
-            self.gpu,
-            self.tp,
-            prefill_tokens,
-            prefill_attn_tokens,
-            decode_seqs,
-            decode_context_tokens,
-            prefill_seqs,
+        k = self._kernel
+        tokens = prefill_tokens + decode_seqs
+        if tokens <= 0:
+            return 0.0
+        t = (
+            k.const
+            + k.per_prefill_token * prefill_tokens
+            + k.per_attn_token * prefill_attn_tokens
+            + k.per_decode_seq * decode_seqs
+            + k.per_context_token * decode_context_tokens
+            + k.per_token * tokens
+            + k.per_prefill_seq * prefill_seqs
+            + k.per_prefill_token_sq * prefill_tokens * prefill_tokens
         )
-        return float(sum(c * v for c, v in zip(self._coefs, x, strict=True)))
+        if k.expert_read:  # MoE: the experts some token is routed to
+            t += k.expert_read * (1.0 - k.expert_idle ** math.ceil(tokens))
+        return float(t)
 
     def prefill_time(self, prompt_tokens: int, batch: int = 1) -> float:
         """Seconds to prefill `batch` prompts of `prompt_tokens` each in one step (no cached prefix)."""
@@ -355,13 +365,65 @@ class EngineProfile:
         return self.kv_bytes_per_token * tokens
 
 
-@cache
-def _coefficients_cached(corrections: Corrections, gpu: str) -> tuple[float, ...]:
-    return tuple(corrections.for_gpu(gpu).coefficients())
+@dataclass(frozen=True)
+class _StepKernel:
+    """`step_features` · coefficients folded into per-argument constants, so that `step_time` costs a
+    few multiplications (the load layer calls it for every iteration). Equal to the feature form
+    (tests/unit/test_engine_profile.py checks it)."""
 
+    const: float
+    per_prefill_token: float
+    per_attn_token: float
+    per_decode_seq: float
+    per_context_token: float
+    per_token: float
+    per_prefill_seq: float
+    per_prefill_token_sq: float
+    expert_read: float
+    expert_idle: float
 
-def _coefficients(corrections: Corrections, gpu: str) -> list[float]:
-    return list(_coefficients_cached(corrections, gpu))
+    @classmethod
+    def build(cls, model: ModelSpec, gpu: Hardware, tp: int, values: CorrectionValues) -> _StepKernel:
+        c = dict(zip(FEATURES, values.coefficients(), strict=True))
+        flops_rate = tp * gpu.peak_flops
+        attn_per_key = model.attention_flops(1.0) * (2.0 if model.encoder else 1.0)
+        kv_tok = kv_bytes_per_token_per_gpu(model, tp)
+        mem = c["memory"] / gpu.hbm_bytes_per_s
+        weights = _weight_bytes_read_per_gpu(model, tp, 0)  # dense part (no expert routed yet)
+        expert_read = 0.0
+        expert_idle = 1.0
+        if model.num_experts > 1:
+            expert_read = _weight_bytes_read_per_gpu(model, tp, 1 << 30) - weights  # all experts touched
+            expert_idle = 1.0 - model.experts_per_token / model.num_experts
+        link = latency = 0.0
+        if tp > 1:
+            link = (
+                model.layers
+                * model.allreduce_bytes_per_token
+                * 2
+                * (tp - 1)
+                / tp
+                / (gpu.link_bytes_per_s / 2)
+            )
+            latency = 2 * model.layers * math.log2(tp)
+        return cls(
+            const=mem * weights
+            + c["allreduce_latency"] * latency
+            + c["layer_overhead"] * model.layers
+            + c["step_overhead"],
+            per_prefill_token=c["prefill_compute"] * model.dense_flops_per_token / flops_rate,
+            per_attn_token=c["attention_compute"] * attn_per_key / flops_rate,
+            per_decode_seq=c["decode_compute"]
+            * (model.dense_flops_per_token + model.lm_head_flops)
+            / flops_rate
+            + c["seq_overhead"],
+            per_context_token=mem * kv_tok,
+            per_token=mem * kv_tok + c["link"] * link,
+            per_prefill_seq=c["prefill_seq_overhead"],
+            per_prefill_token_sq=c["step_quadratic"] * model.attention_flops(0.5) / gpu.peak_flops,
+            expert_read=mem * expert_read,
+            expert_idle=expert_idle,
+        )
 
 
 def activation_reserve_bytes(

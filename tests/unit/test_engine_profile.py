@@ -115,3 +115,29 @@ def test_shipped_corrections_round_trip_through_yaml() -> None:
 def test_bad_corrections(text: str, needle: str) -> None:
     with pytest.raises(InputError, match=needle):
         parse_corrections(text, "c.yaml")
+
+
+@pytest.mark.parametrize(
+    ("model", "gpu", "tp"),
+    [
+        ("meta-llama/Llama-2-70b-hf", "A100-SXM-80GB", 8),
+        ("mistralai/Mixtral-8x7B-v0.1", "H100-SXM-80GB", 2),
+        ("BAAI/bge-large-en-v1.5", "L4-24GB", 1),
+        ("bigscience/bloom", "H200-SXM-141GB", 4),
+    ],
+)
+def test_fast_step_time_equals_the_feature_form(model: str, gpu: str, tp: int) -> None:
+    from sim.engines.steptime import step_features
+
+    profile = build_profile({"model": model, "gpu": gpu, "tp": tp}, gpus_requested=tp, where="s")
+    coefs = profile.corrections.for_gpu(profile.gpu.name).coefficients()
+    for step in [
+        (1, 0, 0, 0, 1),
+        (512, 131072, 0, 0, 1),
+        (0, 0, 7, 7000, 0),
+        (300, 90000, 40, 81920, 2),
+        (0, 0, 0, 0, 0),
+    ]:
+        x = step_features(profile.model, profile.gpu, tp, *step)
+        want = sum(c * v for c, v in zip(coefs, x, strict=True))
+        assert profile.step_time(*step) == pytest.approx(want, rel=1e-12, abs=1e-15)
