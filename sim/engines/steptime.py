@@ -37,6 +37,11 @@ from sim.engines.hardware import GIB, Hardware, load_hardware
 
 # --------------------------------------------------------------------------- corrections
 
+# `allreduce_latency_s` is the latency of one all-reduce step on a link of this bandwidth (NVLink3,
+# A100); on another GPU it scales inversely with the link bandwidth (measured: A100 vs H100 fits gave
+# 69 vs 47 µs, the 1.5 ratio of their NVLink bandwidths)
+REFERENCE_LINK_BYTES_PER_S = 600e9
+
 # feature order; `Corrections.coefficients()` returns the matching coefficient vector
 FEATURES: tuple[str, ...] = (
     "prefill_compute",
@@ -271,7 +276,7 @@ def step_features(
     if tp > 1:
         volume = model.layers * model.allreduce_bytes_per_token * tokens * 2 * (tp - 1) / tp
         f_link = volume / (gpu.link_bytes_per_s / 2)
-        f_lat = 2 * model.layers * math.log2(tp)
+        f_lat = 2 * model.layers * math.log2(tp) * REFERENCE_LINK_BYTES_PER_S / gpu.link_bytes_per_s
     else:
         f_link = 0.0
         f_lat = 0.0
@@ -405,7 +410,7 @@ class _StepKernel:
                 / tp
                 / (gpu.link_bytes_per_s / 2)
             )
-            latency = 2 * model.layers * math.log2(tp)
+            latency = 2 * model.layers * math.log2(tp) * REFERENCE_LINK_BYTES_PER_S / gpu.link_bytes_per_s
         return cls(
             const=mem * weights
             + c["allreduce_latency"] * latency
