@@ -285,6 +285,12 @@ def fit_values(
     prior_c = np.array(prior.coefficients())
     lower = np.array([1.0 / MAX_EFFICIENCY if name in EFFICIENCY_FEATURES else 0.0 for name in FEATURES])
     mask = design.plausible
+    if not mask.any():
+        first = design.rows[0] if design.rows else None
+        raise InputError(
+            "no physically plausible rows to fit (every row is faster than the roofline at 100% of peak)",
+            file=first.file if first else None,
+        )
     x, y = design.x[mask], design.y[mask]
     free = np.array([name not in fixed and bool(np.any(x[:, i] > 0)) for i, name in enumerate(FEATURES)])
     base = np.where(free, lower, prior_c)  # fixed terms at their prior, free ones at their lower bound

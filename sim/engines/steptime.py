@@ -103,9 +103,9 @@ class CorrectionValues:
         kwargs: dict[str, float] = {}
         for name, c in zip(FEATURES, coefs, strict=True):
             if name in EFFICIENCY_FEATURES:
-                kwargs[_EFF_NAME[name]] = 1.0 / c if c > 0 else 1.0
+                kwargs[_EFF_NAME[name]] = float(1.0 / c) if c > 0 else 1.0
             else:
-                kwargs[_EFF_NAME[name]] = c
+                kwargs[_EFF_NAME[name]] = float(c)
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, float]:
@@ -180,6 +180,8 @@ def load_corrections(path: str | Path | None = None) -> Corrections:
     where = str(path)
     try:
         text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("corrections file not found", file=where) from None
     except (OSError, UnicodeDecodeError):
         raise InputError("cannot read corrections file", file=where) from None
     return parse_corrections(text, where)
