@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from model.engine import EngineBlock
 from model.errors import InputError
@@ -141,3 +144,17 @@ def test_fast_step_time_equals_the_feature_form(model: str, gpu: str, tp: int) -
         x = step_features(profile.model, profile.gpu, tp, *step)
         want = sum(c * v for c, v in zip(coefs, x, strict=True))
         assert profile.step_time(*step) == pytest.approx(want, rel=1e-12, abs=1e-15)
+
+
+BAD_BLOCKS = sorted((Path(__file__).parents[1] / "data" / "bad_engines").glob("block_*.yaml"))
+
+
+@pytest.mark.parametrize("path", BAD_BLOCKS, ids=[p.stem for p in BAD_BLOCKS])
+def test_bad_engine_block_files(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    expect = text.splitlines()[0].removeprefix("# expect: ")
+    block = yaml.safe_load(text)
+    with pytest.raises(InputError) as info:
+        build_profile(block, gpus_requested=None, where=path.name, base_dir=path.parent)
+    message = str(info.value)
+    assert expect in message and "\n" not in message, message
