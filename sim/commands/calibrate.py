@@ -128,7 +128,7 @@ def plot_predictions(preds: Sequence[Prediction], out: Path, title: str) -> None
                 color="grey",
                 label="implausible (excluded)",
             )
-            values += [getattr(p.row, column) for p in bad]
+            values += [getattr(p.row, column) for p in bad] + [getattr(p, column) for p in bad]
         lo, hi = min(values) * 0.8, max(values) * 1.25
         ax.plot([lo, hi], [lo, hi], color="black", linewidth=1, label="y = x")
         ax.set_xscale("log")

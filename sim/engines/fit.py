@@ -46,6 +46,9 @@ ITERATIONS = 60
 # no engine sustains more than 90% of a roofline peak (the calibration README calls > 90% implausible)
 MAX_EFFICIENCY = 0.9
 
+# the step-wide quadratic term's saturation (tokens) is chosen from these by the fit's own loss
+SATURATION_CANDIDATES = (2048.0, 4096.0, 8192.0, 16384.0, 32768.0, 1e9)
+
 COLUMNS = (
     "model",
     "gpu",
@@ -184,10 +187,12 @@ def check_row(model: ModelSpec, gpu: Hardware, row: Measurement) -> None:
     kv_blocks_for(model, gpu, row.tp, 0.9, 0.0, 16, where=row.where)
 
 
-def prefill_features(model: ModelSpec, gpu: Hardware, row: Measurement) -> list[float]:
+def prefill_features(model: ModelSpec, gpu: Hardware, row: Measurement, saturation: float) -> list[float]:
     """Prefill of `batch` prompts of `prompt` tokens in one step (causal attention, no cache)."""
     b, s = row.batch_size, row.prompt_tokens
-    return step_features(model, gpu, row.tp, b * s, b * s * s / 2, 0, 0, prefill_seqs=b)
+    return step_features(
+        model, gpu, row.tp, b * s, b * s * s / 2, 0, 0, prefill_seqs=b, saturation=saturation
+    )
 
 
 def decode_features(model: ModelSpec, gpu: Hardware, row: Measurement) -> list[float]:
@@ -216,7 +221,7 @@ class Design:
     plausible: np.ndarray  # bool mask
 
 
-def build_design(points: Sequence[Measurement], lookup: ModelLookup) -> Design:
+def build_design(points: Sequence[Measurement], lookup: ModelLookup, saturation: float) -> Design:
     xs: list[list[float]] = []
     ys: list[float] = []
     phase: list[str] = []
@@ -226,7 +231,7 @@ def build_design(points: Sequence[Measurement], lookup: ModelLookup) -> Design:
         model = lookup(row)
         gpu = load_hardware(row.gpu, where=row.where, field="column gpu")
         check_row(model, gpu, row)
-        xp = prefill_features(model, gpu, row)
+        xp = prefill_features(model, gpu, row, saturation)
         xd = decode_features(model, gpu, row)
         xs += [xp, xd]
         ys += [row.prefill_ms / 1000.0, row.decode_ms_per_token / 1000.0]
@@ -275,10 +280,15 @@ class FitResult:
     values: CorrectionValues
     used: int  # points used (after the plausibility filter)
     rejected: tuple[Measurement, ...]  # points (row, phase) rejected as impossible
+    loss: float = 0.0  # mean absolute relative error on the points used
 
 
 def fit_values(
-    design: Design, prior: CorrectionValues | None = None, *, fixed: frozenset[str] = frozenset()
+    design: Design,
+    prior: CorrectionValues | None = None,
+    *,
+    fixed: frozenset[str] = frozenset(),
+    saturation: float = 8192.0,
 ) -> FitResult:
     """Bounded robust least squares of the coefficients on relative residuals."""
     prior = prior or CorrectionValues()
@@ -312,7 +322,13 @@ def fit_values(
         if converged:
             break
     rejected = tuple(r for r, ok in zip(design.rows, design.plausible, strict=True) if not ok)
-    return FitResult(CorrectionValues.from_coefficients(list(coef)), int(mask.sum()), rejected)
+    resid = np.abs(x @ coef - y) / y
+    return FitResult(
+        CorrectionValues.from_coefficients(list(coef), saturation),
+        int(mask.sum()),
+        rejected,
+        float(np.mean(resid)),
+    )
 
 
 def fit_corrections(
@@ -323,12 +339,18 @@ def fit_corrections(
     points = group_medians(rows)
     layer_counts = {lookup(p).layers for p in points}
     fixed = frozenset() if len(layer_counts) > 1 else frozenset({"step_overhead"})
-    results = [fit_values(build_design(points, lookup), fixed=fixed)]
+    candidates = [
+        fit_values(build_design(points, lookup, sat), fixed=fixed, saturation=sat)
+        for sat in SATURATION_CANDIDATES
+    ]
+    best = min(candidates, key=lambda res: res.loss)  # first (smallest saturation) on ties
+    saturation = best.values.quadratic_saturation_tokens
+    results = [best]
     per: list[tuple[str, CorrectionValues]] = []
     if per_gpu:
         for gpu in sorted({p.gpu for p in points}):
             sub = [p for p in points if p.gpu == gpu]
-            res = fit_values(build_design(sub, lookup), fixed=fixed)
+            res = fit_values(build_design(sub, lookup, saturation), fixed=fixed, saturation=saturation)
             results.append(res)
             per.append((load_hardware(gpu).name, res.values))
     corrections = Corrections(results[0].values, tuple(per), source="fit", fitted_on=source)
@@ -352,8 +374,10 @@ def predict(rows: Sequence[Measurement], lookup: ModelLookup, corrections: Corre
         model = lookup(row)
         gpu = load_hardware(row.gpu, where=row.where, field="column gpu")
         check_row(model, gpu, row)
-        coef = corrections.for_gpu(gpu.name).coefficients()
-        xp, xd = prefill_features(model, gpu, row), decode_features(model, gpu, row)
+        values = corrections.for_gpu(gpu.name)
+        coef = values.coefficients()
+        xp = prefill_features(model, gpu, row, values.quadratic_saturation_tokens)
+        xd = decode_features(model, gpu, row)
         pf = sum(c * v for c, v in zip(coef, xp, strict=True))
         dc = sum(c * v for c, v in zip(coef, xd, strict=True))
         out.append(Prediction(row, pf * 1000.0, dc * 1000.0, is_plausible(row, xp, xd)))

@@ -90,6 +90,8 @@ class CorrectionValues:
     seq_overhead_s: float = 100e-6
     prefill_seq_overhead_s: float = 0.0
     step_quadratic_efficiency: float = 1.0
+    quadratic_saturation_tokens: float = 8192.0
+    """The step-wide quadratic term grows as P x min(P, this) (saturates: linear beyond it)."""
 
     def coefficients(self) -> list[float]:
         out = []
@@ -99,8 +101,8 @@ class CorrectionValues:
         return out
 
     @classmethod
-    def from_coefficients(cls, coefs: list[float]) -> CorrectionValues:
-        kwargs: dict[str, float] = {}
+    def from_coefficients(cls, coefs: list[float], saturation: float = 8192.0) -> CorrectionValues:
+        kwargs: dict[str, float] = {"quadratic_saturation_tokens": float(saturation)}
         for name, c in zip(FEATURES, coefs, strict=True):
             if name in EFFICIENCY_FEATURES:
                 kwargs[_EFF_NAME[name]] = float(1.0 / c) if c > 0 else 1.0
@@ -165,6 +167,10 @@ def _values_from(raw: object, where: str, path: str) -> CorrectionValues:
             )
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise InputError(f"must be a number, got {value!r}", file=where, path=f"{path}.{key}")
+        if key == "quadratic_saturation_tokens" and value < 1:
+            raise InputError(
+                f"out of range: {value!r}", file=where, path=f"{path}.{key}", allowed=">= 1 tokens"
+            )
         if value < 0 or (key.endswith("_efficiency") and not 0 < value <= 1):
             allowed = "0 < efficiency <= 1" if key.endswith("_efficiency") else ">= 0 seconds"
             raise InputError(f"out of range: {value!r}", file=where, path=f"{path}.{key}", allowed=allowed)
@@ -259,8 +265,10 @@ def step_features(
     decode_seqs: float,
     decode_context_tokens: float,
     prefill_seqs: float = 0.0,
+    saturation: float = 8192.0,
 ) -> list[float]:
-    """The feature vector x of one step (ordered as FEATURES); the step time is c · x."""
+    """The feature vector x of one step (ordered as FEATURES); the step time is c · x. `saturation`
+    is `CorrectionValues.quadratic_saturation_tokens`."""
     tokens = prefill_tokens + decode_seqs
     if tokens <= 0:
         return [0.0] * len(FEATURES)
@@ -293,7 +301,8 @@ def step_features(
         1.0,
         float(decode_seqs),
         float(prefill_seqs),
-        model.attention_flops(prefill_tokens * prefill_tokens / 2) / gpu.peak_flops,  # not sharded by tp
+        model.attention_flops(prefill_tokens * min(prefill_tokens, saturation) / 2)
+        / gpu.peak_flops,  # unsharded
     ]
 
 
@@ -352,7 +361,7 @@ class EngineProfile:
             + k.per_context_token * decode_context_tokens
             + k.per_token * tokens
             + k.per_prefill_seq * prefill_seqs
-            + k.per_prefill_token_sq * prefill_tokens * prefill_tokens
+            + k.per_prefill_token_sq * prefill_tokens * min(prefill_tokens, k.saturation)
         )
         if k.expert_read:  # MoE: the experts some token is routed to
             t += k.expert_read * (1.0 - k.expert_idle ** math.ceil(tokens))
@@ -388,6 +397,7 @@ class _StepKernel:
     per_prefill_token_sq: float
     expert_read: float
     expert_idle: float
+    saturation: float
 
     @classmethod
     def build(cls, model: ModelSpec, gpu: Hardware, tp: int, values: CorrectionValues) -> _StepKernel:
@@ -430,6 +440,7 @@ class _StepKernel:
             per_prefill_token_sq=c["step_quadratic"] * model.attention_flops(0.5) / gpu.peak_flops,
             expert_read=mem * expert_read,
             expert_idle=expert_idle,
+            saturation=values.quadratic_saturation_tokens,
         )
 
 

@@ -133,7 +133,8 @@ def test_fast_step_time_equals_the_feature_form(model: str, gpu: str, tp: int) -
     from sim.engines.steptime import step_features
 
     profile = build_profile({"model": model, "gpu": gpu, "tp": tp}, gpus_requested=tp, where="s")
-    coefs = profile.corrections.for_gpu(profile.gpu.name).coefficients()
+    values = profile.corrections.for_gpu(profile.gpu.name)
+    coefs = values.coefficients()
     for step in [
         (1, 0, 0, 0, 1),
         (512, 131072, 0, 0, 1),
@@ -141,7 +142,9 @@ def test_fast_step_time_equals_the_feature_form(model: str, gpu: str, tp: int) -
         (300, 90000, 40, 81920, 2),
         (0, 0, 0, 0, 0),
     ]:
-        x = step_features(profile.model, profile.gpu, tp, *step)
+        x = step_features(
+            profile.model, profile.gpu, tp, *step, saturation=values.quadratic_saturation_tokens
+        )
         want = sum(c * v for c, v in zip(coefs, x, strict=True))
         assert profile.step_time(*step) == pytest.approx(want, rel=1e-12, abs=1e-15)
 
