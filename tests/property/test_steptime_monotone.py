@@ -27,11 +27,15 @@ def _profile(i: int) -> EngineProfile:
 
 
 steps = st.tuples(
-    st.integers(0, 16384), st.integers(0, 10**8), st.integers(0, 512), st.integers(0, 2 * 10**6)
+    st.integers(0, 16384),
+    st.integers(0, 10**8),
+    st.integers(0, 512),
+    st.integers(0, 2 * 10**6),
+    st.integers(0, 64),  # prefill_seqs
 )
 
 
-@given(st.integers(0, len(_CONFIGS) - 1), steps, st.integers(0, 3), st.integers(1, 4096))
+@given(st.integers(0, len(_CONFIGS) - 1), steps, st.integers(0, 4), st.integers(1, 4096))
 def test_step_time_monotone_in_every_argument(
     i: int, step: tuple[int, int, int, int], arg: int, more: int
 ) -> None:
