@@ -114,3 +114,16 @@ def test_bad_configs_name_file_and_field(name: str, needle: str) -> None:
 def test_unknown_model_id_suggests() -> None:
     with pytest.raises(InputError, match="did you mean 'meta-llama/Llama-2-70b-hf'"):
         load_model("meta-llama/Llama-2-70b")
+
+
+def test_misspelled_field_is_pointed_out() -> None:
+    config = {
+        "model_type": "llama",
+        "hidden_size": 4096,
+        "num_hidden_layer": 32,
+        "num_attention_heads": 32,
+        "intermediate_size": 11008,
+        "vocab_size": 32000,
+    }
+    with pytest.raises(InputError, match="is 'num_hidden_layer' a misspelling"):
+        spec_from_config(config, source="c.json")
