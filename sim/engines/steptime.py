@@ -9,11 +9,12 @@ plus fixed overheads:
       + F_dec / (tp·peak·e_decode)            dense GEMMs + LM head of the decode tokens
       + B_mem / (hbm·e_memory)                weights (per GPU) + KV read and written (per GPU)
       + V_ar / (link/2·e_link)                tensor-parallel ring all-reduce volume per GPU
-      + 2·L·log2(tp)·allreduce_latency        all-reduce latency, two per layer
+      + 2·L·log2(tp)·(600 GB/s / link)·lat    all-reduce latency, two per layer
       + L·layer_overhead + step_overhead      kernel launches / framework per step
-      + seqs·seq_overhead                     per-sequence bookkeeping and sampling
+      + D·seq_overhead + S_p·prefill_seq_ovh  per-sequence bookkeeping and sampling
+      + F_attn(P·min(P, S)/2) / (peak·e_quad) step-wide quadratic (empirical, unsharded)
 
-Every term is linear in one correction, so `t = Σ c_i · x_i` with the features `x_i` computed
+Every term is linear in one correction (the saturation S is chosen by the fit from a grid), so `t = Σ c_i · x_i` with the features `x_i` computed
 from the model, the GPU and the step composition (`step_features`) and the coefficients `c_i`
 (1/efficiency or seconds) from `Corrections`. All features and coefficients are non-negative and
 every feature is non-decreasing in every argument, so the step time is monotone by construction.
