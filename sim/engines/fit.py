@@ -6,11 +6,13 @@ output_tokens,prefill_ms,decode_ms_per_token`, repeats allowed). Procedure (docs
 1. Repeats of one point (same model, GPU, tp, prompt, batch, output) are reduced to their median.
 2. Points that are physically impossible are rejected: a prefill faster than the dense FLOPs at
    100% of peak, or a decode step faster than reading the weights at 100% of HBM bandwidth.
-3. The step time is linear in the coefficients (`steptime.FEATURES`), so the fit is a
-   bounded linear least squares on *relative* residuals (each point weighted by 1/measured), with
-   efficiencies <= 1 (coefficient >= 1) and overheads >= 0, solved by Lawson-Hanson NNLS.
-4. Robustness: iteratively reweighted with Tukey's bisquare on the relative residuals (scale from
-   the median absolute deviation), so the few implausible-but-possible points lose their pull.
+3. The step time is linear in the coefficients (`steptime.FEATURES`), so the fit is a bounded
+   linear regression on *relative* residuals, with efficiencies <= 0.9 of peak (coefficient >=
+   1/0.9) and overheads >= 0, each weighted solve done by Lawson-Hanson NNLS.
+4. Robustness: the loss is the absolute relative error (the MAPE the check reports), minimised by
+   iteratively reweighted least squares (weights 1/|r|), so the few implausible-but-possible
+   points pull linearly, not quadratically.
+5. The saturation of the step-wide quadratic term is chosen from `SATURATION_CANDIDATES` by that loss.
 
 Terms the data cannot identify are pinned to their prior: the per-step overhead is only fitted when
 the data has models with different layer counts (otherwise it is collinear with the per-layer
@@ -290,7 +292,7 @@ def fit_values(
     fixed: frozenset[str] = frozenset(),
     saturation: float = 8192.0,
 ) -> FitResult:
-    """Bounded robust least squares of the coefficients on relative residuals."""
+    """Bounded least-absolute-relative-error fit of the coefficients (IRLS around NNLS)."""
     prior = prior or CorrectionValues()
     prior_c = np.array(prior.coefficients())
     lower = np.array([1.0 / MAX_EFFICIENCY if name in EFFICIENCY_FEATURES else 0.0 for name in FEATURES])
