@@ -88,6 +88,8 @@ class APIServer:
         self._watches: dict[str, list[Watch]] = {}
         self._latency: dict[str, float] = {}
         self.writes = 0  # successful state-changing writes (benchmarks)
+        # Called synchronously with every watch event, in write order (`dsim serve`'s HTTP watches).
+        self.emit_hook: Callable[[str, WatchEventType, dict[str, Any]], None] | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -179,6 +181,9 @@ class APIServer:
         return err
 
     def _emit(self, kind: str, etype: WatchEventType, obj: dict[str, Any]) -> None:
+        hook = self.emit_hook
+        if hook is not None:
+            hook(kind, etype, obj)
         watches = self._watches.get(kind)
         if not watches:
             return
