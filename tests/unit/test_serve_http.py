@@ -209,9 +209,9 @@ def test_step_clock_and_pod_log(server: ServeServer) -> None:
 
 def test_delete_preconditions(server: ServeServer) -> None:
     path = "/apis/apps/v1/namespaces/default/deployments/llm-pipeline-prefill"
-    code, doc = call(server, "DELETE", path, {"preconditions": {"uid": "nope"}})
+    code, _ = call(server, "DELETE", path, {"preconditions": {"uid": "nope"}})
     assert code == 409
-    code, doc = call(server, "DELETE", path, {"propagationPolicy": "Sideways"})
+    code, _ = call(server, "DELETE", path, {"propagationPolicy": "Sideways"})
     assert code == 400
 
 
