@@ -103,6 +103,7 @@ def _fmt(ctype: str) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # header and body writes must not wait for a delayed ACK (40 ms)
     server: _HTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -136,13 +137,16 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.app
 
     def _send(self, code: int, body: bytes, ctype: str = "application/json") -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-cache, private")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        """Status line, headers and body in one write (one segment on the wire for small replies)."""
+        reason = self.responses.get(code, ("",))[0]
+        head = (
+            f"HTTP/1.1 {code} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
+            f"Cache-Control: no-cache, private\r\n"
+        )
+        if self.close_connection:
+            head += "Connection: close\r\n"
+        payload = (head + "\r\n").encode()
+        self.wfile.write(payload if self.command == "HEAD" else payload + body)
 
     def _send_json(self, code: int, obj: Any) -> None:
         self._send(code, json.dumps(obj, separators=(",", ":")).encode())
