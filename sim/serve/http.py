@@ -311,6 +311,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise _not_found_path(path)
         if served.namespaced and ns is None and name is not None:
             raise _not_found_path(path)
+        if q.get("dryRun") and method not in ("GET", "HEAD"):
+            raise HttpError(400, "BadRequest", "dryRun is not supported by dsim serve; leave it out")
         if served.store_kind is None and method not in ("GET", "HEAD"):
             raise HttpError(405, "MethodNotAllowed", f"{served.plural} are read-only in dsim serve")
         if method in ("GET", "HEAD"):
