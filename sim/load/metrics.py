@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sim.clock import Simulation
+from sim.load.engine import EngineServer
 from sim.load.service_models import BatchServer, DecodeServer, ModelKind, PodServer
 
 if TYPE_CHECKING:
@@ -48,6 +49,9 @@ VLLM_KV_CACHE = "vllm:kv_cache_usage_perc"
 VLLM_SUCCESS = "vllm:request_success_total"
 VLLM_PROMPT_TOKENS = "vllm:prompt_tokens_total"
 VLLM_GEN_TOKENS = "vllm:generation_tokens_total"
+VLLM_PREEMPTIONS = "vllm:num_preemptions_total"
+VLLM_TTFT = "vllm:time_to_first_token_seconds"
+VLLM_TPOT = "vllm:time_per_output_token_seconds"
 TGI_REQUEST_COUNT = "tgi_request_count"
 TGI_QUEUE_SIZE = "tgi_queue_size"
 TGI_BATCH_SIZE = "tgi_batch_current_size"
@@ -186,7 +190,9 @@ class EngineMetrics:
             vals[DCGM_FB_USED] = float(used)
             vals[DCGM_FB_FREE] = float(res.gpu_memory_mib - used)
         engine = self._engine_of(stage)
-        if engine == "vllm":
+        if engine == "vllm" and isinstance(srv, EngineServer):
+            vals.update(engine_server_values(srv, now))
+        elif engine == "vllm":
             kv = srv.kv_usage(now) if isinstance(srv, DecodeServer) else 0.0
             vals.update(
                 {
@@ -278,10 +284,21 @@ class EngineMetrics:
         if vals is None:
             return ""
         lines = []
+        typed: set[str] = set()
         for name in sorted(vals):
             if name in ("cpu", "memory") or name.startswith("DCGM_"):
                 continue
             label = f'{{model_name="{self.config.model_name}"}}' if name.startswith(("vllm:", "tgi_")) else ""
+            base, brace, le = name.partition("{")
+            family = base.removesuffix("_bucket").removesuffix("_sum").removesuffix("_count")
+            if family != base and f"{family}_sum" in vals:  # a histogram (engine servers)
+                if family not in typed:
+                    typed.add(family)
+                    lines.append(f"# TYPE {family} histogram")
+                if brace:  # `name_bucket{le="0.1"}`: one label set with model_name
+                    label = f"{label[:-1]},{le}" if label else "{" + le
+                lines.append(f"{base}{label} {vals[name]!r}")
+                continue
             lines.append(f"# TYPE {name} {'counter' if name.endswith(('_total', '_count')) else 'gauge'}")
             lines.append(f"{name}{label} {vals[name]!r}")
         return "\n".join(lines) + "\n"
@@ -409,6 +426,29 @@ class EngineMetrics:
         if agg == "count":
             return float(len(series))
         return sum(series) / len(series)
+
+
+def engine_server_values(srv: EngineServer, now: float) -> dict[str, float]:
+    """The vLLM metrics of an engine server, derived from its scheduler state: running / waiting requests,
+    KV blocks in use / total, preemptions, and the TTFT / TPOT histograms (`_bucket{le=...}`, `_sum`,
+    `_count`, with vLLM's bucket bounds)."""
+    kv = srv.kv_usage(now)
+    vals: dict[str, float] = {
+        VLLM_RUNNING: float(srv.running),
+        VLLM_WAITING: float(srv.waiting),
+        VLLM_GPU_CACHE: kv,
+        VLLM_KV_CACHE: kv,
+        VLLM_SUCCESS: float(srv.served),
+        VLLM_PROMPT_TOKENS: float(srv.prompt_tokens),
+        VLLM_GEN_TOKENS: float(srv.generation_tokens),
+        VLLM_PREEMPTIONS: float(srv.preemptions),
+    }
+    for name, hist in ((VLLM_TTFT, srv.ttft), (VLLM_TPOT, srv.tpot)):
+        for le, n in hist.cumulative():
+            vals[f'{name}_bucket{{le="{le}"}}'] = float(n)
+        vals[f"{name}_sum"] = hist.total
+        vals[f"{name}_count"] = float(hist.count)
+    return vals
 
 
 def _aggregate(values: dict[str, MetricSample]) -> MetricSnapshot:

@@ -15,6 +15,7 @@ from sim.clock import Simulation
 from sim.load.accounting import Accounting, exact_percentiles
 from sim.load.arrivals import Arrival
 from sim.load.endpoints import Endpoints
+from sim.load.engine import EngineProfileLike, engine_kv_transfer, engine_modes, engine_server_factory
 from sim.load.metrics import EngineMetrics, MetricsConfig
 from sim.load.pipeline import (
     KV_TRANSFER,
@@ -157,6 +158,7 @@ class LoadSystem:
         on_drop: Callable[[Request], None] | None = None,
         keep_samples: bool = False,
         metrics: MetricsConfig | None = None,
+        engines: Mapping[str, EngineProfileLike] | None = None,
     ) -> None:
         self.sim = sim
         self.env = sim.env
@@ -182,11 +184,15 @@ class LoadSystem:
         self.stages: list[RoleStage | None] = []
         self.roles: dict[str, RoleStage] = {}
         bal = Balancing(balancing)
+        engines = dict(engines or {})
+        modes = engine_modes(pipeline, engines)
+        """role -> EngineMode for the roles served by a vLLM-style engine (`sim.load.engine`)."""
         for step in pipeline.steps:
             if isinstance(step, TransferStep):
                 self.stages.append(None)
                 continue
             assert isinstance(step, RoleStep)
+            mode = modes.get(step.role)
             stage = RoleStage(
                 step,
                 params_for(step.kind, overrides.get(step.role), f"services.{step.role}"),
@@ -197,9 +203,12 @@ class LoadSystem:
                 bal,
                 buffer,
                 buffer_timeout,
+                None if mode is None else engine_server_factory(engines[step.role], mode),
             )
             self.stages.append(stage)
             self.roles[step.role] = stage
+        if modes:
+            self.kv = engine_kv_transfer(self.kv, pipeline, engines)
         self.metrics = EngineMetrics(sim, self, metrics or MetricsConfig())
         self._next_id = 0
         self._started = False
