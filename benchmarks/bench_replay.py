@@ -171,6 +171,9 @@ cluster:
     - {name: gpu, count: 16, cpu: "32", memory: 256Gi, gpus: 8}
 manifests:
   - path: manifests/pd.yaml
+engines:
+  prefill: {model: meta-llama/Llama-2-70b-hf, gpu: H100-SXM-80GB, tp: 4}
+  decode: {model: meta-llama/Llama-2-70b-hf, gpu: H100-SXM-80GB, tp: 4}
 workload:
   trace: traces/AzureLLMInferenceTrace_conv.csv
   startAt: 60

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Mapping
 from enum import StrEnum
@@ -71,8 +72,62 @@ class EngineProfileLike(Protocol):
     @property
     def tp(self) -> int: ...
     def step_time(
-        self, prefill_tokens: int, prefill_attn_tokens: int, decode_seqs: int, decode_context_tokens: int
+        self,
+        prefill_tokens: int,
+        prefill_attn_tokens: int,
+        decode_seqs: int,
+        decode_context_tokens: int,
+        prefill_seqs: int = 0,
     ) -> float: ...
+
+
+StepTime = Callable[[int, int, int, int, int], float]
+
+_PROBES = (
+    (1, 0, 0, 0, 1),
+    (8192, 8192 * 4096, 0, 0, 1),
+    (512, 512 * 256 + 512 * 3000, 0, 0, 1),
+    (0, 0, 1, 100, 0),
+    (0, 0, 256, 256 * 4000, 0),
+    (4000, 4000 * 2000, 100, 100 * 2000, 3),
+    (3, 5, 7, 11, 2),
+)
+
+
+def affine_step_time(profile: EngineProfileLike) -> StepTime:
+    """`profile.step_time`, as a closed-form affine function when it is one (dense models: every term of
+    the calibrated roofline is linear in the step's token counts), else the profile's own method.
+
+    The coefficients are finite differences around a base point; the function is used only if it
+    reproduces the profile on every probe step (relative error < 1e-9), so this is an exact
+    speed-up (the profile recomputes the model's parameter counts on every call), never a change of model."""
+    f = profile.step_time
+
+    def direct(p: int, a: int, b: int, c: int, ps: int) -> float:
+        return f(p, a, b, c, prefill_seqs=ps)
+
+    base = (2048, 2048 * 1024, 32, 32 * 1024, 2)
+    steps = (1024, 1 << 20, 16, 1 << 14, 1)
+    try:
+        t0 = direct(*base)
+        coef = []
+        for i, h in enumerate(steps):
+            x = list(base)
+            x[i] += h
+            coef.append((direct(*x) - t0) / h)
+    except (TypeError, ValueError, ArithmeticError):
+        return direct
+    cp, ca, cb, cc, cs = coef
+    c0 = t0 - sum(k * v for k, v in zip(coef, base, strict=True))
+
+    def affine(p: int, a: int, b: int, c: int, ps: int) -> float:
+        return c0 + cp * p + ca * a + cb * b + cc * c + cs * ps
+
+    for x in _PROBES:
+        want = direct(*x)
+        if abs(affine(*x) - want) > 1e-9 * max(abs(want), 1e-12):
+            return direct
+    return affine
 
 
 class EngineMode(StrEnum):
@@ -94,15 +149,7 @@ class Histogram:
         self.total = 0.0
 
     def observe(self, value: float, n: int = 1) -> None:
-        b = self.bounds
-        lo, hi = 0, len(b)
-        while lo < hi:  # first bound >= value (Prometheus buckets are `le`)
-            mid = (lo + hi) // 2
-            if b[mid] < value:
-                lo = mid + 1
-            else:
-                hi = mid
-        self.counts[lo] += n
+        self.counts[bisect_left(self.bounds, value)] += n  # first bound >= value (buckets are `le`)
         self.count += n
         self.total += value * n
 
@@ -238,7 +285,7 @@ class EngineServer(PodServer):
         self.uses_kv = mode is not EngineMode.EMBEDDING
         self.total_blocks = int(profile.kv_blocks) if self.uses_kv else 0
         self.capacity_tokens = self.total_blocks * self.bs
-        self._step = profile.step_time
+        self._step = affine_step_time(profile)
         self.waitq: deque[_Seq] = deque()
         self.run: dict[int, _Seq] = {}
         """Running sequences by request id, in admission order (the last is the youngest)."""
@@ -255,12 +302,16 @@ class EngineServer(PodServer):
         self.partial: _Seq | None = None
         self.seg: _Segment | None = None
         self._gen = 0
+        self._lead = 0.0
+        """How far ahead of the clock the segment being planned starts (a splice plans the next boundary)."""
         self.preemptions = 0
         self.ttft = Histogram(TTFT_BUCKETS)
         self.tpot = Histogram(TPOT_BUCKETS)
         self.steps = 0
         self.max_running_seen = 0
         self.max_used_seen = 0
+        self.metrics_cache: tuple[tuple[int, int], dict[str, float]] | None = None
+        """The exported histogram series, keyed by the histograms' counts (sim.load.metrics)."""
 
     # ------------------------------------------------------------------ PodServer protocol
     @property
@@ -316,8 +367,11 @@ class EngineServer(PodServer):
         seg = self.seg
         if seg is None:
             self._plan(now)
-        elif seg.k - seg.applied > 1 and len(self.waitq) == 1 and self._admissible(s):
-            self._cut(now)
+        elif len(self.waitq) == 1 and self._admissible(s):
+            if s.computed and not seg.prefills and self.partial is None:
+                self._splice(now, seg)  # decode role: join at the end of the current step
+            elif seg.k - seg.applied > 1:
+                self._cut(now)
 
     def cancel(self, req: Request, now: float) -> bool:
         """Abort a request wherever it is (as vLLM on client disconnect): its slot and blocks are freed."""
@@ -350,13 +404,11 @@ class EngineServer(PodServer):
         bs = self.bs
         q, m = divmod(n, bs)
         total = self.n_dec * q
-        if m:
+        if m:  # sequences with r < m free slots: r = (-p - G) mod bs, i.e. p = (-G - r) mod bs
             g = self.G
             hist = self.hist
-            for p in range(bs):
-                h = hist[p]
-                if h and (-p - g) % bs < m:
-                    total += h
+            for r in range(m):
+                total += hist[(-g - r) % bs]
         return total
 
     def _steps_until_short(self, free: int) -> int:
@@ -433,7 +485,9 @@ class EngineServer(PodServer):
             return False
         if not self.uses_kv:
             return True
-        free = self.total_blocks - self.used_blocks(self.host.now()) - self.n_dec
+        seg = self.seg
+        left = seg.k - seg.applied if seg is not None else 0
+        free = self.total_blocks - self.used - self.n_dec * (left // self.bs + 2)  # a lower bound
         if s.state == _WAITING and self.mode is EngineMode.DECODE and s.computed:
             return _cdiv(s.computed + 1, self.bs) <= free
         return _cdiv(min(s.num_tokens, self.budget - self.n_dec), self.bs) <= free
@@ -451,6 +505,44 @@ class EngineServer(PodServer):
             self._gen += 1
             end = seg.t0 + seg.time(n)
             self.host.after(end - now if end > now else 0.0, self._on_end, self._gen)
+
+    def _splice(self, now: float, seg: _Segment) -> None:
+        """Re-plan a decode-only segment from the end of its current step, with the waiting arrival: what
+        `_cut` followed by the step-end event would do, without the intermediate event. The steps up to
+        that boundary are booked now; the new segment starts at the boundary (possibly a little ahead
+        of the clock: a second arrival before it re-plans the same boundary)."""
+        if seg.t0 > now:  # planned by an earlier splice, not started: plan the same boundary again
+            n = 0
+        else:
+            tau = now - seg.t0
+            n = seg.steps_ending_by(tau)
+            if n < seg.k and seg.time(n) < tau:
+                n += 1
+            n = max(n, seg.applied)
+            if n >= seg.k:
+                return  # the segment ends at that boundary anyway
+        t_b = seg.t0 + seg.time(n)
+        self._touch(now)
+        done_now = n - seg.applied
+        self._apply(done_now)
+        seg.applied = n
+        carried: list[_Seq] = []
+        if n:
+            self.steps += n
+            if seg.decoders:
+                self.tpot.observe(seg.time(n) / n, seg.decoders * n)
+            first = seg.t0 + seg.a
+            for f in seg.fresh:
+                if f.state == _DECODE:
+                    self._first_token(f, first)
+        else:
+            carried = seg.fresh
+        self._lead = t_b - now
+        self._plan(t_b)
+        self._lead = 0.0
+        new = self.seg
+        if carried and new is not None:
+            new.fresh = carried + new.fresh
 
     def _apply(self, n: int) -> None:
         if n > 0 and self.n_dec:
@@ -470,14 +562,18 @@ class EngineServer(PodServer):
             return
         bs = self.bs
         uses_kv = self.uses_kv
-        budget = self.budget
         free = self.total_blocks - self.used
-        dem = self._demand(1) if self.n_dec else 0
+        n_dec = self.n_dec
+        dem = self.hist[(-self.G) % bs] if n_dec else 0  # decoders whose next token opens a block
+        if not waitq and self.partial is None and dem <= free and n_dec:
+            self._decode_segment(now, free)  # the common case: decodes only, nothing to admit
+            return
+        budget = self.budget
         partial = self.partial
         n_p = dem_p = 0
         if partial is not None:
             n_p = min(partial.num_tokens - partial.computed, budget - self.n_dec)
-            dem_p = _cdiv(partial.computed + n_p, bs) - partial.blocks if uses_kv else 0
+            dem_p = -(-(partial.computed + n_p) // bs) - partial.blocks if uses_kv else 0
         preempted = False
         if uses_kv and dem + dem_p > free:
             # Scheduler.schedule, RUNNING loop: preempt the youngest until the older requests fit.
@@ -491,7 +587,7 @@ class EngineServer(PodServer):
                     c = victim.c0 + self.G - victim.g0
                     if c % bs == 0:
                         dem -= 1
-                    free += _cdiv(c, bs)
+                    free += -(-c // bs)
                 self._preempt(victim, now)
                 preempted = True
         budget -= self.n_dec + n_p
@@ -504,7 +600,7 @@ class EngineServer(PodServer):
             partial.chunk = n_p
             partial.blocks += dem_p
             self.used += dem_p
-            attn += n_p * partial.computed + n_p * (n_p + 1) // 2
+            attn += n_p * partial.computed + n_p * n_p // 2
             seg_prefills.append(partial)
         log = self.log
         if not preempted:
@@ -513,8 +609,8 @@ class EngineServer(PodServer):
                 s = waitq[0]
                 if mode is EngineMode.DECODE and s.computed:
                     # KV arrived by transfer: reserve the prompt's blocks (plus the first step's).
-                    base = _cdiv(s.computed, bs)
-                    need = _cdiv(s.computed + 1, bs)
+                    base = -(-s.computed // bs)
+                    need = -(-(s.computed + 1) // bs)
                     if need > free:
                         break
                     waitq.popleft()
@@ -526,13 +622,13 @@ class EngineServer(PodServer):
                     self._enter_decode(s)
                     fresh.append(s)
                 else:
-                    n = s.num_tokens - s.computed
+                    n = s.req.input_tokens + s.generated - s.computed
                     if not uses_kv and n > budget:
                         if run or seg_prefills:
                             break  # pooling models do not chunk: the whole prompt or wait
                     else:
                         n = min(n, budget)
-                    need = _cdiv(n, bs) if uses_kv else 0
+                    need = -(-n // bs) if uses_kv else 0
                     if need > free:
                         break
                     waitq.popleft()
@@ -544,9 +640,9 @@ class EngineServer(PodServer):
                     free -= need
                     budget -= n
                     prefill_tokens += n
-                    attn += n * (n + 1) // 2
+                    attn += n * n // 2
                     seg_prefills.append(s)
-                    if n < s.num_tokens:
+                    if n + s.computed < s.req.input_tokens + s.generated:
                         self.partial = s
                 if log is not None:
                     log.append(("admit", now, s.req.id))
@@ -561,18 +657,14 @@ class EngineServer(PodServer):
         n_dec = self.n_dec
         ctx = self.sum_c0g0 + n_dec * self.G + n_dec  # context of each decoding sequence incl. this token
         if prefill_tokens > 0:
-            cost = self._step(prefill_tokens, attn, n_dec, ctx)
+            cost = self._step(prefill_tokens, attn, n_dec, ctx, len(seg_prefills))
             seg = _Segment(now, 1, cost, 0.0, n_dec)
-        elif n_dec and self._heap_ready():
-            k = self.heap[0][0] - self.G
-            if uses_kv:
-                k = min(k, self._steps_until_short(self.total_blocks - self.used))
-            k = max(k, 1)
-            a = self._step(0, 0, n_dec, ctx)
-            b = 0.0
-            if k > 1:
-                b = (self._step(0, 0, n_dec, ctx + n_dec * (k - 1)) - a) / (k - 1)
-            seg = _Segment(now, k, a, b, n_dec)
+        elif n_dec:
+            self._decode_segment(now, self.total_blocks - self.used, fresh)
+            return
+        elif preempted:  # everything running was preempted: the next schedule admits from the queue
+            self._plan(now)
+            return
         else:
             # nothing could be admitted into an empty engine: cannot happen for requests accepted by
             # submit (they fit an empty cache); fail loudly rather than stall
@@ -584,17 +676,33 @@ class EngineServer(PodServer):
         if used_now > self.max_used_seen:
             self.max_used_seen = used_now
         self._gen += 1
-        self.host.after(seg.time(seg.k), self._on_end, self._gen)
+        self.host.after(self._lead + seg.a, self._on_end, self._gen)
 
-    def _heap_ready(self) -> bool:
-        """Drop stale heap heads; True when a valid decoding sequence heads the completion heap."""
+    def _decode_segment(self, now: float, free: int, fresh: list[_Seq] | None = None) -> None:
+        """Start k decode-only steps: until the first completion or the first step short of a block."""
         heap = self.heap
-        while heap:
+        while True:  # drop stale heads (preempted or cancelled sequences)
             _, _, epoch, s = heap[0]
             if s.state == _DECODE and s.epoch == epoch:
-                return True
+                break
             heapq.heappop(heap)
-        return False
+        n_dec = self.n_dec
+        k = heap[0][0] - self.G
+        if self.uses_kv and free < n_dec * (k // self.bs + 1):  # else k steps cannot run short
+            k = min(k, self._steps_until_short(free))
+        if k < 1:
+            k = 1
+        ctx = self.sum_c0g0 + n_dec * self.G + n_dec  # context of each decoding sequence incl. this token
+        step = self._step
+        a = step(0, 0, n_dec, ctx, 0)
+        b = (step(0, 0, n_dec, ctx + n_dec * (k - 1), 0) - a) / (k - 1) if k > 1 else 0.0
+        seg = _Segment(now, k, a, b, n_dec)
+        if fresh:
+            seg.fresh = fresh
+        self.seg = seg
+        self.running = len(self.run)
+        self._gen += 1
+        self.host.after(self._lead + k * a + b * k * (k - 1) / 2.0, self._on_end, self._gen)
 
     def _on_end(self, gen: object) -> None:
         if gen != self._gen:

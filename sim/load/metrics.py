@@ -278,8 +278,10 @@ class EngineMetrics:
         s = self.prometheus_metric(pod, resource, now)
         return None if s is None else MetricSample(s.value, s.timestamp, self.config.scrape_interval)
 
-    def exposition(self, pod: str, now: float) -> str:
-        """The pod's /metrics body in Prometheus text format (engine metrics carry a model_name label)."""
+    def exposition(self, pod: str, now: float, only: str | None = None) -> str:
+        """The pod's /metrics body in Prometheus text format (engine metrics carry a model_name label).
+
+        `only` keeps just the series of that name (what a line-anchored parse of that name reads anyway)."""
         vals = self._live(pod, now)
         if vals is None:
             return ""
@@ -287,6 +289,8 @@ class EngineMetrics:
         typed: set[str] = set()
         for name in sorted(vals):
             if name in ("cpu", "memory") or name.startswith("DCGM_"):
+                continue
+            if only is not None and name.partition("{")[0] != only:
                 continue
             label = f'{{model_name="{self.config.model_name}"}}' if name.startswith(("vllm:", "tgi_")) else ""
             base, brace, le = name.partition("{")
@@ -346,7 +350,7 @@ class EngineMetrics:
                         metric = {"vllm": VLLM_NAME_MAP, "tgi": TGI_NAME_MAP}.get(engine, {}).get(
                             target, target
                         )
-                    val = parse_metric_text(self.exposition(pod, now), metric)
+                    val = parse_metric_text(self.exposition(pod, now, only=metric), metric)
                 else:
                     return MetricSnapshot({}, error=f"unsupported metric source type for pod metrics: {kind}")
             except LookupError as exc:
@@ -443,11 +447,17 @@ def engine_server_values(srv: EngineServer, now: float) -> dict[str, float]:
         VLLM_GEN_TOKENS: float(srv.generation_tokens),
         VLLM_PREEMPTIONS: float(srv.preemptions),
     }
-    for name, hist in ((VLLM_TTFT, srv.ttft), (VLLM_TPOT, srv.tpot)):
-        for le, n in hist.cumulative():
-            vals[f'{name}_bucket{{le="{le}"}}'] = float(n)
-        vals[f"{name}_sum"] = hist.total
-        vals[f"{name}_count"] = float(hist.count)
+    key = (srv.ttft.count, srv.tpot.count)
+    cached = srv.metrics_cache
+    if cached is None or cached[0] != key:
+        hists: dict[str, float] = {}
+        for name, hist in ((VLLM_TTFT, srv.ttft), (VLLM_TPOT, srv.tpot)):
+            for le, n in hist.cumulative():
+                hists[f'{name}_bucket{{le="{le}"}}'] = float(n)
+            hists[f"{name}_sum"] = hist.total
+            hists[f"{name}_count"] = float(hist.count)
+        cached = srv.metrics_cache = (key, hists)
+    vals.update(cached[1])
     return vals
 
 

@@ -47,6 +47,8 @@ class ResolvedScenario:
     roles: tuple[str, ...]
     """Role names of every DisaggregatedService, in spec order (the pipeline order)."""
     ds_names: tuple[str, ...] = field(default=())
+    engines: dict[str, Any] = field(default_factory=dict)
+    """role -> sim.engines.EngineProfile for roles with a (non-analytic) `engines` block."""
 
     def scenario_yaml(self) -> str:
         """The scenario as it was run (command-line overrides applied), for the run folder."""
@@ -138,7 +140,12 @@ def load_scenario(
     _check_roles(scenario, doc, name, roles, ds_names)
     _check_nodes(scenario, doc, name)
     _check_services(scenario, doc, name, ds)
-    return ResolvedScenario(scenario, file.resolve(), root, tuple(manifests), trace, tuple(roles), ds_names)
+    from sim.scenario.engines import resolve_engines
+
+    engines = resolve_engines(scenario, doc, name, root, ds, outside_ok=outside_ok)
+    return ResolvedScenario(
+        scenario, file.resolve(), root, tuple(manifests), trace, tuple(roles), ds_names, engines
+    )
 
 
 def _admit(manifests: list[Manifest]) -> None:

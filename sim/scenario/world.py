@@ -145,6 +145,11 @@ class World:
         if wl.routing is not None:
             kwargs["balancing"] = wl.routing
         services = {r: dict(v) for r, v in self.scenario.services.items() if r in spec.roles}
+        if "kv-transfer" in self.scenario.services:  # the prefill -> decode transfer is not a role
+            services["kv-transfer"] = dict(self.scenario.services["kv-transfer"])
+        engines = {r: p for r, p in self.resolved.engines.items() if r in spec.roles}
+        if engines:
+            kwargs["engines"] = engines
         load = LoadSystem(
             self.sim,
             spec,
