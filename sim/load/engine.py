@@ -367,11 +367,13 @@ class EngineServer(PodServer):
         seg = self.seg
         if seg is None:
             self._plan(now)
-        elif len(self.waitq) == 1 and self._admissible(s):
-            if s.computed and not seg.prefills and self.partial is None:
-                self._splice(now, seg)  # decode role: join at the end of the current step
-            elif seg.k - seg.applied > 1:
-                self._cut(now)
+        elif len(self.waitq) == 1 and not seg.prefills:
+            n = self._boundary(seg, now)
+            if n < seg.k and self._admissible(s, seg, n):
+                if s.computed and self.partial is None:
+                    self._splice(now, seg, n)  # decode role: join at the end of the current step
+                else:
+                    self._cut(now)
 
     def cancel(self, req: Request, now: float) -> bool:
         """Abort a request wherever it is (as vLLM on client disconnect): its slot and blocks are freed."""
@@ -479,18 +481,29 @@ class EngineServer(PodServer):
             self.log.append(("preempt", now, s.req.id))
 
     # ------------------------------------------------------------------ scheduling
-    def _admissible(self, s: _Seq) -> bool:
-        """Could `s` join at the next step boundary (used to decide whether an arrival cuts a segment)?"""
+    def _boundary(self, seg: _Segment, now: float) -> int:
+        """Steps of `seg` done when the step in progress at `now` ends."""
+        tau = now - seg.t0
+        if tau <= 0:
+            return seg.applied
+        n = seg.steps_ending_by(tau)
+        if n < seg.k and seg.time(n) < tau:
+            n += 1  # the step in progress completes
+        return max(n, seg.applied)
+
+    def _admissible(self, s: _Seq, seg: _Segment, n: int) -> bool:
+        """Would `s` be admitted at the end of step n of a decode-only segment?"""
         if len(self.run) >= self.max_seqs:
             return False
         if not self.uses_kv:
             return True
-        seg = self.seg
-        left = seg.k - seg.applied if seg is not None else 0
-        free = self.total_blocks - self.used - self.n_dec * (left // self.bs + 2)  # a lower bound
-        if s.state == _WAITING and self.mode is EngineMode.DECODE and s.computed:
-            return _cdiv(s.computed + 1, self.bs) <= free
-        return _cdiv(min(s.num_tokens, self.budget - self.n_dec), self.bs) <= free
+        free = self.total_blocks - self.used
+        if self.n_dec:
+            free -= self._demand(n - seg.applied + 1)  # blocks taken by then, and by the next step
+        if self.mode is EngineMode.DECODE and s.computed:
+            return -(-(s.computed + 1) // self.bs) <= free
+        n_tok = min(s.req.input_tokens + s.generated, self.budget - self.n_dec)
+        return -(-n_tok // self.bs) <= free
 
     def _cut(self, now: float) -> None:
         """End the running segment at the end of its current step."""
@@ -506,21 +519,11 @@ class EngineServer(PodServer):
             end = seg.t0 + seg.time(n)
             self.host.after(end - now if end > now else 0.0, self._on_end, self._gen)
 
-    def _splice(self, now: float, seg: _Segment) -> None:
+    def _splice(self, now: float, seg: _Segment, n: int) -> None:
         """Re-plan a decode-only segment from the end of its current step, with the waiting arrival: what
         `_cut` followed by the step-end event would do, without the intermediate event. The steps up to
         that boundary are booked now; the new segment starts at the boundary (possibly a little ahead
         of the clock: a second arrival before it re-plans the same boundary)."""
-        if seg.t0 > now:  # planned by an earlier splice, not started: plan the same boundary again
-            n = 0
-        else:
-            tau = now - seg.t0
-            n = seg.steps_ending_by(tau)
-            if n < seg.k and seg.time(n) < tau:
-                n += 1
-            n = max(n, seg.applied)
-            if n >= seg.k:
-                return  # the segment ends at that boundary anyway
         t_b = seg.t0 + seg.time(n)
         self._touch(now)
         done_now = n - seg.applied
@@ -737,7 +740,8 @@ class EngineServer(PodServer):
                 continue
             s.generated += 1
             s.here += 1
-            self._first_token(s, now)
+            if s.here == 1:  # not for a recomputation after preemption (vLLM observes TTFT once)
+                self._first_token(s, now)
             if s.generated >= s.target:
                 finished.append(s)
             else:
