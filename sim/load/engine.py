@@ -123,9 +123,9 @@ def affine_step_time(profile: EngineProfileLike) -> StepTime:
     def affine(p: int, a: int, b: int, c: int, ps: int) -> float:
         return c0 + cp * p + ca * a + cb * b + cc * c + cs * ps
 
-    for x in _PROBES:
-        want = direct(*x)
-        if abs(affine(*x) - want) > 1e-9 * max(abs(want), 1e-12):
+    for probe in _PROBES:
+        want = direct(*probe)
+        if abs(affine(*probe) - want) > 1e-9 * max(abs(want), 1e-12):
             return direct
     return affine
 

@@ -60,15 +60,25 @@ def resolve_engines(
         for role in (m.obj.get("spec") or {}).get("roles") or []:
             roles.setdefault(str(role.get("name")), role)
     ids = {k.lower() for k in catalogue()}
-    profiles: dict[str, EngineProfile] = {}
-    for role_name, block in scenario.engines.items():
-        at = f"engines.{role_name}"
+    wanted = {r: b for r, b in scenario.engines.items() if b.engine is not EngineKind.ANALYTIC}
+    for role_name in scenario.engines:
         if role_name not in roles:
             from sim.scenario.load import _unknown_role
 
-            raise _unknown_role(role_name, list(roles), name, doc, at)
-        if block.engine is EngineKind.ANALYTIC:
-            continue
+            raise _unknown_role(role_name, list(roles), name, doc, f"engines.{role_name}")
+    # an engine must sit on a role an engine serves (prefill, decode, inference)
+    modes: dict[str, EngineMode] = {}
+    for m in ds:
+        try:
+            spec = pipeline_from_service(m.obj)
+            modes.update(engine_modes(spec, {r: b for r, b in wanted.items() if r in spec.roles}))
+        except PipelineError as err:
+            raise InputError(
+                err.allowed, file=name, line=doc.line_of(err.path), path=err.path, value=err.value
+            ) from None
+    profiles: dict[str, EngineProfile] = {}
+    for role_name, block in wanted.items():
+        at = f"engines.{role_name}"
         if block.model.lower() not in ids:
             target = (root / block.model).resolve()
             if not outside_ok and not target.is_relative_to(root):
@@ -81,7 +91,9 @@ def resolve_engines(
                     allowed="a catalogue id, or a config.json inside the scenario's folder (or --allow-outside)",
                 )
         try:
-            profile = build_profile(block, gpus_requested=gpu_request(roles[role_name]), where=name, base_dir=root)
+            profile = build_profile(
+                block, gpus_requested=gpu_request(roles[role_name]), where=name, base_dir=root
+            )
         except InputError as err:
             if err.file not in (None, name):
                 raise  # inside the model's config.json: its own file and line
@@ -90,24 +102,16 @@ def resolve_engines(
             line = doc.line_of(path) or doc.line_of(at)
             raise InputError(err.message, file=name, line=line, path=path, value=err.value) from None
         profiles[role_name] = profile
-    # an engine must sit on a role an engine serves, and an encoder only serves embeddings
-    for m in ds:
-        try:
-            spec = pipeline_from_service(m.obj)
-            modes = engine_modes(spec, {r: p for r, p in profiles.items() if r in spec.roles})
-        except PipelineError as err:
+    # an encoder (no KV cache, no generation) only serves embedding roles
+    for role_name, mode in modes.items():
+        if profiles[role_name].model.encoder and mode is not EngineMode.EMBEDDING:
+            at = f"engines.{role_name}.model"
             raise InputError(
-                err.allowed, file=name, line=doc.line_of(err.path), path=err.path, value=err.value
-            ) from None
-        for role_name, mode in modes.items():
-            if profiles[role_name].model.encoder and mode is not EngineMode.EMBEDDING:
-                at = f"engines.{role_name}.model"
-                raise InputError(
-                    f"{profiles[role_name].model.name} is an encoder (no KV cache, no generation): it can only "
-                    f"serve an embedding Inference role, not the {mode.value} role {role_name!r}",
-                    file=name,
-                    line=doc.line_of(at),
-                    path=at,
-                    value=scenario.engines[role_name].model,
-                )
+                f"{profiles[role_name].model.name} is an encoder (no KV cache, no generation): it can only "
+                f"serve an embedding Inference role, not the {mode.value} role {role_name!r}",
+                file=name,
+                line=doc.line_of(at),
+                path=at,
+                value=scenario.engines[role_name].model,
+            )
     return profiles

@@ -12,7 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.clock import Simulation
-from sim.load import LoadSystem, RateWindow, Request, Sample, StaticEndpoints, TokenDist, pipeline_from_service, rate_windows
+from sim.load import (
+    LoadSystem,
+    RateWindow,
+    Request,
+    Sample,
+    StaticEndpoints,
+    TokenDist,
+    pipeline_from_service,
+    rate_windows,
+)
 from sim.load.engine import EngineMode, EngineServer
 from tests.helpers.conservation import assert_conserved_all
 from tests.unit.test_load_engine import Host
@@ -100,7 +109,14 @@ def test_conservation_and_bounds_under_kv_pressure(
                 _check_engine(srv)
 
     load = LoadSystem(
-        sim, spec, arr, ep, sample_interval=0.5, on_sample=on_sample, on_complete=done, on_drop=dropped,
+        sim,
+        spec,
+        arr,
+        ep,
+        sample_interval=0.5,
+        on_sample=on_sample,
+        on_complete=done,
+        on_drop=dropped,
         engines=engines,
     )
     load.start()

@@ -55,13 +55,20 @@ class _Host:
 
 def test_engine_admits_up_to_the_kv_capacity_and_no_more() -> None:
     profile = build_profile(
-        {"model": "meta-llama/Llama-2-70b-hf", "gpu": "H100-SXM-80GB", "tp": TP, "gpuMemoryUtilization": UTIL},
+        {
+            "model": "meta-llama/Llama-2-70b-hf",
+            "gpu": "H100-SXM-80GB",
+            "tp": TP,
+            "gpuMemoryUtilization": UTIL,
+        },
         gpus_requested=TP,
         where="test",
     )
     assert profile.kv_blocks == BLOCKS
     host = _Host()
-    srv = EngineServer("decode-0", "decode", host, lambda r, t: None, lambda r, t, w: None, profile, EngineMode.DECODE)
+    srv = EngineServer(
+        "decode-0", "decode", host, lambda r, t: None, lambda r, t, w: None, profile, EngineMode.DECODE
+    )
     assert srv.total_blocks == BLOCKS
     # decode role: each transferred prompt of 16 b - 1 tokens holds b blocks (its first decode step
     # still fits the last block). 16 x 1950 + 4 = 31,204 blocks exactly; one more 1-block prompt waits.
