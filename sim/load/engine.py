@@ -289,7 +289,6 @@ class EngineServer(PodServer):
         self.waitq: deque[_Seq] = deque()
         self.run: dict[int, _Seq] = {}
         """Running sequences by request id, in admission order (the last is the youngest)."""
-        self.seqs: dict[int, _Seq] = {}
         self.used = 0
         """KV blocks held, as of the last applied step."""
         self.G = 0
@@ -362,7 +361,6 @@ class EngineServer(PodServer):
             self.served += 1
             self.host.after(0.0, self._pass, req)
             return
-        self.seqs[req.id] = s
         self.waitq.append(s)
         seg = self.seg
         if seg is None:
@@ -377,9 +375,11 @@ class EngineServer(PodServer):
 
     def cancel(self, req: Request, now: float) -> bool:
         """Abort a request wherever it is (as vLLM on client disconnect): its slot and blocks are freed."""
-        s = self.seqs.pop(req.id, None)
+        s = self.run.get(req.id)
         if s is None:
-            return False
+            s = next((w for w in self.waitq if w.req is req), None)
+            if s is None:
+                return False
         if s.state == _WAITING:
             self.waitq.remove(s)
             s.state = _GONE
@@ -541,11 +541,46 @@ class EngineServer(PodServer):
         else:
             carried = seg.fresh
         self._lead = t_b - now
-        self._plan(t_b)
+        if not self._admit_transferred(t_b, carried):
+            self._plan(t_b)
+            new = self.seg
+            if carried and new is not None:
+                new.fresh = carried + new.fresh
         self._lead = 0.0
-        new = self.seg
-        if carried and new is not None:
-            new.fresh = carried + new.fresh
+
+    def _admit_transferred(self, now: float, carried: list[_Seq]) -> bool:
+        """`_plan` for the decode role's usual case (decodes running, one transferred request waiting, no
+        block shortage): admit it if a slot and its blocks are free, start the decode segment. False when
+        the general scheduler is needed."""
+        waitq = self.waitq
+        if len(waitq) != 1 or self.partial is not None or not self.n_dec:
+            return False
+        s = waitq[0]
+        bs = self.bs
+        free = self.total_blocks - self.used - self.hist[(-self.G) % bs]
+        c = s.computed
+        if free < 0 or not c:
+            return False  # preemption needed, or a recomputation
+        self._touch(now)
+        fresh = carried
+        need = -(-(c + 1) // bs)
+        if need <= free and len(self.run) < self.max_seqs:
+            waitq.popleft()
+            self.run[s.req.id] = s
+            self.used += -(-c // bs)
+            self._enter_decode(s)
+            fresh = [*carried, s]
+            if self.log is not None:
+                self.log.append(("admit", now, s.req.id))
+            st = s.req.stamps.get(self.role)
+            if st is None:
+                s.req.stamps[self.role] = [now, now, -1.0]
+            elif st[1] < 0:
+                st[1] = now
+            if len(self.run) > self.max_running_seen:
+                self.max_running_seen = len(self.run)
+        self._decode_segment(now, self.total_blocks - self.used, fresh)
+        return True
 
     def _apply(self, n: int) -> None:
         if n > 0 and self.n_dec:
@@ -570,6 +605,9 @@ class EngineServer(PodServer):
         dem = self.hist[(-self.G) % bs] if n_dec else 0  # decoders whose next token opens a block
         if not waitq and self.partial is None and dem <= free and n_dec:
             self._decode_segment(now, free)  # the common case: decodes only, nothing to admit
+            return
+        if not run and self.partial is None and self.mode is not EngineMode.DECODE:
+            self._prefill_batch(now)  # prefill / embedding roles: an idle engine takes a new batch
             return
         budget = self.budget
         partial = self.partial
@@ -681,6 +719,65 @@ class EngineServer(PodServer):
         self._gen += 1
         self.host.after(self._lead + seg.a, self._on_end, self._gen)
 
+    def _prefill_batch(self, now: float) -> None:
+        """`_plan` for an engine with nothing running: FIFO prompts (chunked at the budget; whole for pooling
+        models, one oversized alone) while slots and blocks last. One step."""
+        waitq = self.waitq
+        run = self.run
+        bs = self.bs
+        uses_kv = self.uses_kv
+        budget = self.budget
+        free = self.total_blocks - self.used
+        max_seqs = self.max_seqs
+        role = self.role
+        log = self.log
+        batch: list[_Seq] = []
+        tokens = attn = 0
+        while waitq and budget > 0 and len(run) < max_seqs:
+            s = waitq[0]
+            total = s.req.input_tokens + s.generated
+            n = total - s.computed
+            if not uses_kv and n > budget:
+                if batch:
+                    break  # pooling models do not chunk: the whole prompt or wait
+            elif n > budget:
+                n = budget
+            need = -(-n // bs) if uses_kv else 0
+            if need > free:
+                break
+            waitq.popleft()
+            run[s.req.id] = s
+            s.state = _PREFILL
+            s.chunk = n
+            s.blocks = need
+            free -= need
+            budget -= n
+            tokens += n
+            attn += n * s.computed + n * n // 2
+            batch.append(s)
+            if n + s.computed < total:
+                self.partial = s
+            if log is not None:
+                log.append(("admit", now, s.req.id))
+            st = s.req.stamps.get(role)
+            if st is None:
+                s.req.stamps[role] = [now, now, -1.0]
+            elif st[1] < 0:
+                st[1] = now
+        if not batch:
+            raise RuntimeError(f"engine {self.name}: waiting requests but nothing schedulable")
+        self.used = self.total_blocks - free if uses_kv else 0
+        self.running = len(run)
+        if len(run) > self.max_running_seen:
+            self.max_running_seen = len(run)
+        if self.used > self.max_used_seen:
+            self.max_used_seen = self.used
+        seg = _Segment(now, 1, self._step(tokens, attn, 0, 0, len(batch)), 0.0, 0)
+        seg.prefills = batch
+        self.seg = seg
+        self._gen += 1
+        self.host.after(self._lead + seg.a, self._on_end, self._gen)
+
     def _decode_segment(self, now: float, free: int, fresh: list[_Seq] | None = None) -> None:
         """Start k decode-only steps: until the first completion or the first step short of a block."""
         heap = self.heap
@@ -720,6 +817,7 @@ class EngineServer(PodServer):
         if seg.decoders:
             self.tpot.observe(seg.time(seg.k) / seg.k, seg.decoders * seg.k)
         log = self.log
+        ttft = self.ttft
         finished: list[_Seq] = []
         if seg.fresh:
             first = seg.t0 + seg.a
@@ -731,7 +829,7 @@ class EngineServer(PodServer):
                 continue  # preempted or cancelled meanwhile
             s.computed += s.chunk
             s.chunk = 0
-            if s.computed < s.num_tokens:
+            if s.computed < s.req.input_tokens + s.generated:
                 continue  # still prefilling (the partial request)
             if self.partial is s:
                 self.partial = None
@@ -741,7 +839,14 @@ class EngineServer(PodServer):
             s.generated += 1
             s.here += 1
             if s.here == 1:  # not for a recomputation after preemption (vLLM observes TTFT once)
-                self._first_token(s, now)
+                r = s.req
+                if r.first_token_at < 0:
+                    r.first_token_at = now
+                ttft.counts[bisect_left(ttft.bounds, now - s.submitted)] += 1
+                ttft.count += 1
+                ttft.total += now - s.submitted
+                if log is not None:
+                    log.append(("first_token", now, r.id))
             if s.generated >= s.target:
                 finished.append(s)
             else:
@@ -755,7 +860,6 @@ class EngineServer(PodServer):
         role = self.role
         for s in finished:
             self._release(s)
-            del self.seqs[s.req.id]
             r = s.req
             self.served += 1
             self.prompt_tokens += r.input_tokens

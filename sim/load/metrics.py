@@ -287,10 +287,12 @@ class EngineMetrics:
             return ""
         lines = []
         typed: set[str] = set()
-        for name in sorted(vals):
+        if only is None:
+            names = sorted(vals)
+        else:  # that name, or its labelled series (histogram buckets)
+            names = [only] if only in vals else sorted(n for n in vals if n.startswith(only + "{"))
+        for name in names:
             if name in ("cpu", "memory") or name.startswith("DCGM_"):
-                continue
-            if only is not None and name.partition("{")[0] != only:
                 continue
             label = f'{{model_name="{self.config.model_name}"}}' if name.startswith(("vllm:", "tgi_")) else ""
             base, brace, le = name.partition("{")

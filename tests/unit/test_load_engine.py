@@ -264,3 +264,50 @@ def test_affine_fast_path_is_exact_or_absent() -> None:
 
     g = affine_step_time(Curved())
     assert g(5000, 0, 0, 0, 1) == pytest.approx(0.01 + 1e-9 * 5000 * 5000)
+
+
+def test_engine_metrics_from_scheduler_state() -> None:
+    from sim.clock import Simulation
+    from sim.load import LoadSystem, StaticEndpoints, pipeline_from_service
+    from sim.load.arrivals import Arrival
+    from sim.load.metrics import parse_metric_text
+
+    ds = {
+        "metadata": {"name": "llm", "namespace": "ns"},
+        "spec": {"roles": [{"name": "llm", "roleType": "Inference"}]},
+    }
+    sim = Simulation(0)
+    arrivals = [Arrival(0.01 * i, 8, 40) for i in range(6)]
+    ep = StaticEndpoints.replicas({"llm": 1})
+    load = LoadSystem(
+        sim,
+        pipeline_from_service(ds),
+        arrivals,
+        ep,
+        engines={"llm": FakeProfile(kv_blocks=30, max_num_seqs=4)},
+    )
+    load.start()
+    sim.run(until=0.3)
+    srv = load.roles["llm"].servers["llm-000"]
+    assert isinstance(srv, EngineServer)
+    text = load.metrics.exposition("llm-000", sim.now)
+    assert parse_metric_text(text, "vllm:num_requests_running") == srv.running == 4
+    assert parse_metric_text(text, "vllm:num_requests_waiting") == srv.waiting == 2
+    assert parse_metric_text(text, "vllm:gpu_cache_usage_perc") == pytest.approx(
+        srv.used_blocks(sim.now) / 30
+    )
+    assert parse_metric_text(text, "vllm:num_preemptions_total") == srv.preemptions
+    assert "# TYPE vllm:time_to_first_token_seconds histogram" in text
+    assert 'vllm:time_to_first_token_seconds_bucket{model_name="model",le="+Inf"} 4.0' in text
+    assert parse_metric_text(text, "vllm:time_to_first_token_seconds_count") == 4
+    assert parse_metric_text(text, "vllm:time_per_output_token_seconds_count") > 0
+    m = load.metrics.pod_metric("ns", "llm-000", "vllm:num_requests_waiting", sim.now)
+    assert m is not None and m.value == 2
+    snap = load.metrics.collect(
+        {"metricSourceType": "pod", "targetMetric": "vllm:time_to_first_token_seconds_count"},
+        ["llm-000"],
+        sim.now,
+    )
+    assert snap.average == 4
+    sim.run(until=30.0)
+    assert srv.served == 6 and srv.used == 0
