@@ -236,7 +236,13 @@ class _Reader:
             return value
         if default is None:
             names = " / ".join(f"`{k}`" for k in keys)
-            raise self.error(keys[0], f"missing field: the config gives none of {names}")
+            near = [
+                k
+                for k in sorted(self.data)
+                if any(difflib.SequenceMatcher(None, k, want).ratio() >= 0.85 for want in keys)
+            ]
+            hint = f" (is {near[0]!r} a misspelling?)" if near else ""
+            raise self.error(keys[0], f"missing field: the config gives none of {names}{hint}")
         return default
 
     def bool_field(self, key: str, default: bool) -> bool:

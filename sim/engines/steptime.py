@@ -9,11 +9,12 @@ plus fixed overheads:
       + F_dec / (tp·peak·e_decode)            dense GEMMs + LM head of the decode tokens
       + B_mem / (hbm·e_memory)                weights (per GPU) + KV read and written (per GPU)
       + V_ar / (link/2·e_link)                tensor-parallel ring all-reduce volume per GPU
-      + 2·L·log2(tp)·allreduce_latency        all-reduce latency, two per layer
+      + 2·L·log2(tp)·(600 GB/s / link)·lat    all-reduce latency, two per layer
       + L·layer_overhead + step_overhead      kernel launches / framework per step
-      + seqs·seq_overhead                     per-sequence bookkeeping and sampling
+      + D·seq_overhead + S_p·prefill_seq_ovh  per-sequence bookkeeping and sampling
+      + F_attn(P·min(P, S)/2) / (peak·e_quad) step-wide quadratic (empirical, unsharded)
 
-Every term is linear in one correction, so `t = Σ c_i · x_i` with the features `x_i` computed
+Every term is linear in one correction (the saturation S is chosen by the fit from a grid), so `t = Σ c_i · x_i` with the features `x_i` computed
 from the model, the GPU and the step composition (`step_features`) and the coefficients `c_i`
 (1/efficiency or seconds) from `Corrections`. All features and coefficients are non-negative and
 every feature is non-decreasing in every argument, so the step time is monotone by construction.
@@ -37,6 +38,11 @@ from sim.engines.hardware import GIB, Hardware, load_hardware
 
 # --------------------------------------------------------------------------- corrections
 
+# `allreduce_latency_s` is the latency of one all-reduce step on a link of this bandwidth (NVLink3,
+# A100); on another GPU it scales inversely with the link bandwidth (measured: A100 vs H100 fits gave
+# 69 vs 47 µs, the 1.5 ratio of their NVLink bandwidths)
+REFERENCE_LINK_BYTES_PER_S = 600e9
+
 # feature order; `Corrections.coefficients()` returns the matching coefficient vector
 FEATURES: tuple[str, ...] = (
     "prefill_compute",
@@ -48,9 +54,13 @@ FEATURES: tuple[str, ...] = (
     "layer_overhead",
     "step_overhead",
     "seq_overhead",
+    "prefill_seq_overhead",
+    "step_quadratic",
 )
 # features whose coefficient is 1/efficiency (efficiency in (0, 1] means coefficient >= 1)
-EFFICIENCY_FEATURES = frozenset({"prefill_compute", "attention_compute", "decode_compute", "memory", "link"})
+EFFICIENCY_FEATURES = frozenset(
+    {"prefill_compute", "attention_compute", "decode_compute", "memory", "link", "step_quadratic"}
+)
 _EFF_NAME = {
     "prefill_compute": "prefill_efficiency",
     "attention_compute": "attention_efficiency",
@@ -61,6 +71,8 @@ _EFF_NAME = {
     "layer_overhead": "layer_overhead_s",
     "step_overhead": "step_overhead_s",
     "seq_overhead": "seq_overhead_s",
+    "prefill_seq_overhead": "prefill_seq_overhead_s",
+    "step_quadratic": "step_quadratic_efficiency",
 }
 
 
@@ -77,6 +89,10 @@ class CorrectionValues:
     layer_overhead_s: float = 250e-6
     step_overhead_s: float = 0.0
     seq_overhead_s: float = 100e-6
+    prefill_seq_overhead_s: float = 0.0
+    step_quadratic_efficiency: float = 1.0
+    quadratic_saturation_tokens: float = 8192.0
+    """The step-wide quadratic term grows as P x min(P, this) (saturates: linear beyond it)."""
 
     def coefficients(self) -> list[float]:
         out = []
@@ -86,13 +102,13 @@ class CorrectionValues:
         return out
 
     @classmethod
-    def from_coefficients(cls, coefs: list[float]) -> CorrectionValues:
-        kwargs: dict[str, float] = {}
+    def from_coefficients(cls, coefs: list[float], saturation: float = 8192.0) -> CorrectionValues:
+        kwargs: dict[str, float] = {"quadratic_saturation_tokens": float(saturation)}
         for name, c in zip(FEATURES, coefs, strict=True):
             if name in EFFICIENCY_FEATURES:
-                kwargs[_EFF_NAME[name]] = 1.0 / c if c > 0 else 1.0
+                kwargs[_EFF_NAME[name]] = float(1.0 / c) if c > 0 else 1.0
             else:
-                kwargs[_EFF_NAME[name]] = c
+                kwargs[_EFF_NAME[name]] = float(c)
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, float]:
@@ -152,6 +168,10 @@ def _values_from(raw: object, where: str, path: str) -> CorrectionValues:
             )
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise InputError(f"must be a number, got {value!r}", file=where, path=f"{path}.{key}")
+        if key == "quadratic_saturation_tokens" and value < 1:
+            raise InputError(
+                f"out of range: {value!r}", file=where, path=f"{path}.{key}", allowed=">= 1 tokens"
+            )
         if value < 0 or (key.endswith("_efficiency") and not 0 < value <= 1):
             allowed = "0 < efficiency <= 1" if key.endswith("_efficiency") else ">= 0 seconds"
             raise InputError(f"out of range: {value!r}", file=where, path=f"{path}.{key}", allowed=allowed)
@@ -167,6 +187,8 @@ def load_corrections(path: str | Path | None = None) -> Corrections:
     where = str(path)
     try:
         text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("corrections file not found", file=where) from None
     except (OSError, UnicodeDecodeError):
         raise InputError("cannot read corrections file", file=where) from None
     return parse_corrections(text, where)
@@ -222,9 +244,12 @@ def kv_bytes_per_token_per_gpu(model: ModelSpec, tp: int) -> float:
 
 
 def _weight_bytes_read_per_gpu(model: ModelSpec, tp: int, tokens: int) -> float:
-    """Weights read in one step per GPU. For MoE, only the experts some token is routed to
-    (uniform routing: each expert is idle with probability (1 - k/E)^tokens)."""
+    """Weights read in one step per GPU: all but the embedding table, which is only gathered from
+    (unless it is tied to the LM head, which reads it whole). For MoE, only the experts some token is
+    routed to (uniform routing: each expert is idle with probability (1 - k/E)^tokens)."""
     total = float(model.weight_bytes)
+    if model.encoder or not model.tie_word_embeddings:
+        total -= model.embedding_params * model.dtype_bytes
     if model.num_experts > 1:
         expert_bytes = model.layers * model.num_experts * model.expert_params * model.dtype_bytes
         touched = 1.0 - (1.0 - model.experts_per_token / model.num_experts) ** max(tokens, 0)
@@ -241,8 +266,10 @@ def step_features(
     decode_seqs: float,
     decode_context_tokens: float,
     prefill_seqs: float = 0.0,
+    saturation: float = 8192.0,
 ) -> list[float]:
-    """The feature vector x of one step (ordered as FEATURES); the step time is c · x."""
+    """The feature vector x of one step (ordered as FEATURES); the step time is c · x. `saturation`
+    is `CorrectionValues.quadratic_saturation_tokens`."""
     tokens = prefill_tokens + decode_seqs
     if tokens <= 0:
         return [0.0] * len(FEATURES)
@@ -260,7 +287,7 @@ def step_features(
     if tp > 1:
         volume = model.layers * model.allreduce_bytes_per_token * tokens * 2 * (tp - 1) / tp
         f_link = volume / (gpu.link_bytes_per_s / 2)
-        f_lat = 2 * model.layers * math.log2(tp)
+        f_lat = 2 * model.layers * math.log2(tp) * REFERENCE_LINK_BYTES_PER_S / gpu.link_bytes_per_s
     else:
         f_link = 0.0
         f_lat = 0.0
@@ -273,7 +300,10 @@ def step_features(
         f_lat,
         float(model.layers),
         1.0,
-        float(decode_seqs + prefill_seqs),
+        float(decode_seqs),
+        float(prefill_seqs),
+        model.attention_flops(prefill_tokens * min(prefill_tokens, saturation) / 2)
+        / gpu.peak_flops,  # unsharded
     ]
 
 
@@ -296,10 +326,14 @@ class EngineProfile:
     kv_blocks: int
     kv_capacity_tokens: int  # = kv_blocks * block_size
     activation_reserve_bytes: int = 0  # per GPU
+    _kernel: _StepKernel = field(init=False, repr=False, compare=False)
 
-    @property
-    def _coefs(self) -> list[float]:
-        return _coefficients(self.corrections, self.gpu.name)
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self,
+            "_kernel",
+            _StepKernel.build(self.model, self.gpu, self.tp, self.corrections.for_gpu(self.gpu.name)),
+        )
 
     def step_time(
         self,
@@ -316,17 +350,23 @@ class EngineProfile:
         sequences the prompt chunks belong to (per-sequence overhead). For an encoder pass the same
         causal form: bidirectional attention is accounted internally. Monotone non-decreasing in
         every argument; 0 for an empty step."""
-        x = step_features(
-            self.model,
-            self.gpu,
-            self.tp,
-            prefill_tokens,
-            prefill_attn_tokens,
-            decode_seqs,
-            decode_context_tokens,
-            prefill_seqs,
+        k = self._kernel
+        tokens = prefill_tokens + decode_seqs
+        if tokens <= 0:
+            return 0.0
+        t = (
+            k.const
+            + k.per_prefill_token * prefill_tokens
+            + k.per_attn_token * prefill_attn_tokens
+            + k.per_decode_seq * decode_seqs
+            + k.per_context_token * decode_context_tokens
+            + k.per_token * tokens
+            + k.per_prefill_seq * prefill_seqs
+            + k.per_prefill_token_sq * prefill_tokens * min(prefill_tokens, k.saturation)
         )
-        return float(sum(c * v for c, v in zip(self._coefs, x, strict=True)))
+        if k.expert_read:  # MoE: the experts some token is routed to
+            t += k.expert_read * (1.0 - k.expert_idle ** math.ceil(tokens))
+        return float(t)
 
     def prefill_time(self, prompt_tokens: int, batch: int = 1) -> float:
         """Seconds to prefill `batch` prompts of `prompt_tokens` each in one step (no cached prefix)."""
@@ -342,13 +382,67 @@ class EngineProfile:
         return self.kv_bytes_per_token * tokens
 
 
-@cache
-def _coefficients_cached(corrections: Corrections, gpu: str) -> tuple[float, ...]:
-    return tuple(corrections.for_gpu(gpu).coefficients())
+@dataclass(frozen=True)
+class _StepKernel:
+    """`step_features` · coefficients folded into per-argument constants, so that `step_time` costs a
+    few multiplications (the load layer calls it for every iteration). Equal to the feature form
+    (tests/unit/test_engine_profile.py checks it)."""
 
+    const: float
+    per_prefill_token: float
+    per_attn_token: float
+    per_decode_seq: float
+    per_context_token: float
+    per_token: float
+    per_prefill_seq: float
+    per_prefill_token_sq: float
+    expert_read: float
+    expert_idle: float
+    saturation: float
 
-def _coefficients(corrections: Corrections, gpu: str) -> list[float]:
-    return list(_coefficients_cached(corrections, gpu))
+    @classmethod
+    def build(cls, model: ModelSpec, gpu: Hardware, tp: int, values: CorrectionValues) -> _StepKernel:
+        c = dict(zip(FEATURES, values.coefficients(), strict=True))
+        flops_rate = tp * gpu.peak_flops
+        attn_per_key = model.attention_flops(1.0) * (2.0 if model.encoder else 1.0)
+        kv_tok = kv_bytes_per_token_per_gpu(model, tp)
+        mem = c["memory"] / gpu.hbm_bytes_per_s
+        weights = _weight_bytes_read_per_gpu(model, tp, 0)  # dense part (no expert routed yet)
+        expert_read = 0.0
+        expert_idle = 1.0
+        if model.num_experts > 1:
+            expert_read = _weight_bytes_read_per_gpu(model, tp, 1 << 30) - weights  # all experts touched
+            expert_idle = 1.0 - model.experts_per_token / model.num_experts
+        link = latency = 0.0
+        if tp > 1:
+            link = (
+                model.layers
+                * model.allreduce_bytes_per_token
+                * 2
+                * (tp - 1)
+                / tp
+                / (gpu.link_bytes_per_s / 2)
+            )
+            latency = 2 * model.layers * math.log2(tp) * REFERENCE_LINK_BYTES_PER_S / gpu.link_bytes_per_s
+        return cls(
+            const=mem * weights
+            + c["allreduce_latency"] * latency
+            + c["layer_overhead"] * model.layers
+            + c["step_overhead"],
+            per_prefill_token=c["prefill_compute"] * model.dense_flops_per_token / flops_rate,
+            per_attn_token=c["attention_compute"] * attn_per_key / flops_rate,
+            per_decode_seq=c["decode_compute"]
+            * (model.dense_flops_per_token + model.lm_head_flops)
+            / flops_rate
+            + c["seq_overhead"],
+            per_context_token=mem * kv_tok,
+            per_token=mem * kv_tok + c["link"] * link,
+            per_prefill_seq=c["prefill_seq_overhead"],
+            per_prefill_token_sq=c["step_quadratic"] * model.attention_flops(0.5) / gpu.peak_flops,
+            expert_read=mem * expert_read,
+            expert_idle=expert_idle,
+            saturation=values.quadratic_saturation_tokens,
+        )
 
 
 def activation_reserve_bytes(
@@ -386,6 +480,36 @@ def check_tp(model: ModelSpec, tp: int, *, where: str = "", field: str = "tp") -
             path=field,
             value=tp,
         )
+
+
+def kv_blocks_for(
+    model: ModelSpec, gpu: Hardware, tp: int, util: float, reserve: float, block_size: int, *, where: str = ""
+) -> int:
+    """KV blocks per replica: per GPU, memory x utilisation - weights / tp - activation reserve, divided
+    by the bytes of one block of this GPU's KV shard. InputError when the weights (or a single
+    block) do not fit."""
+    usable = gpu.memory_bytes * util
+    free = usable - model.weight_bytes / tp - reserve
+    if free <= 0:
+        raise InputError(
+            f"{model.name} needs {model.weight_bytes / GIB:.0f} GiB of weights per replica"
+            + (f" (+ {reserve / GIB:.1f} GiB activations per GPU)" if reserve else "")
+            + f", {tp} × {gpu.memory_gib:.0f} GiB × {util:g} available",
+            file=where or None,
+            path="tp",
+            value=tp,
+            allowed="a larger tp, a GPU with more memory, or a higher gpuMemoryUtilization",
+        )
+    if model.encoder:
+        return 0
+    blocks = int(free // (kv_bytes_per_token_per_gpu(model, tp) * block_size))
+    if blocks < 1:
+        raise InputError(
+            f"no room for a single KV block of {model.name} on {tp} × {gpu.name}",
+            file=where or None,
+            path="tp",
+        )
+    return blocks
 
 
 _BLOCK_FIELDS = {
@@ -483,31 +607,8 @@ def build_profile(
     ):
         if value < 1:
             raise InputError(f"{label} must be >= 1, got {value}", file=where or None, path=label)
-    usable = gpu.memory_bytes * util
-    weights = model.weight_bytes / tp
     reserve = activation_reserve_bytes(model, tp, max_tokens, max_seqs)
-    free = usable - weights - reserve
-    if free <= 0:
-        raise InputError(
-            f"{model.name} needs {model.weight_bytes / GIB:.0f} GiB of weights per replica "
-            f"(+ {reserve / GIB:.1f} GiB activations per GPU), {tp} × {gpu.memory_gib:.0f} GiB × {util:g} available",
-            file=where or None,
-            path="tp",
-            value=tp,
-            allowed="a larger tp, a GPU with more memory, or a higher gpuMemoryUtilization",
-        )
-    kv_gpu = kv_bytes_per_token_per_gpu(model, tp)
-    if model.encoder:
-        blocks = 0
-    else:
-        blocks = int(free // (kv_gpu * block_size))
-        if blocks < 1:
-            raise InputError(
-                f"no room for a single KV block of {model.name} on {tp} × {gpu.name}",
-                file=where or None,
-                path="tp",
-                value=tp,
-            )
+    blocks = kv_blocks_for(model, gpu, tp, util, reserve, block_size, where=where)
     return EngineProfile(
         model=model,
         gpu=gpu,
