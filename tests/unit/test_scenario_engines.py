@@ -96,8 +96,8 @@ def test_engines_resolve_to_profiles(tmp_path: Path) -> None:
         ),
         (
             "engines:\n  decode: {model: BAAI/bge-large-en-v1.5, gpu: H100-SXM-80GB, tp: 4}\n",
-            None,
-            ["engines.decode", "4"],
+            13,
+            ["engines.decode", "encoder"],
         ),
         (
             "engines:\n  decodr: {model: meta-llama/Llama-2-70b-hf, gpu: H100-SXM-80GB, tp: 4}\n",
