@@ -94,40 +94,64 @@ _PROBES = (
 )
 
 
-def affine_step_time(profile: EngineProfileLike) -> StepTime:
-    """`profile.step_time`, as a closed-form affine function when it is one (dense models: every term of
-    the calibrated roofline is linear in the step's token counts), else the profile's own method.
+_DECODE_PROBES = ((1, 100), (1, 1), (256, 256 * 4000), (100, 100 * 2000), (7, 11), (64, 64 * 30000))
 
-    The coefficients are finite differences around a base point; the function is used only if it
-    reproduces the profile on every probe step (relative error < 1e-9), so this is an exact
-    speed-up (the profile recomputes the model's parameter counts on every call), never a change of model."""
+
+def affine_step_time(profile: EngineProfileLike) -> StepTime:
+    """`profile.step_time`, evaluated cheaply where that is exact (the profile recomputes the model's
+    parameter counts on every call, and decode segments call it twice each):
+    - if it is affine in all its arguments (every term of a plain roofline is linear in the step's token
+      counts), as one closed-form affine function;
+    - else, if decode-only steps (no prompt tokens) are affine in (sequences, context tokens), those
+      through a closed form, the others through the profile, memoised by their exact arguments.
+    Coefficients are finite differences around a base point, used only if they reproduce the profile on
+    every probe step (relative error < 1e-9): a speed-up, never a change of model."""
     f = profile.step_time
 
     def direct(p: int, a: int, b: int, c: int, ps: int) -> float:
         return f(p, a, b, c, prefill_seqs=ps)
 
-    base = (2048, 2048 * 1024, 32, 32 * 1024, 2)
-    steps = (1024, 1 << 20, 16, 1 << 14, 1)
+    def close(x: float, want: float) -> bool:
+        return abs(x - want) <= 1e-9 * max(abs(want), 1e-12)
+
     try:
+        base = (2048, 2048 * 1024, 32, 32 * 1024, 2)
+        steps = (1024, 1 << 20, 16, 1 << 14, 1)
         t0 = direct(*base)
         coef = []
         for i, h in enumerate(steps):
             x = list(base)
             x[i] += h
             coef.append((direct(*x) - t0) / h)
+        cp, ca, cb, cc, cs = coef
+        c0 = t0 - sum(k * v for k, v in zip(coef, base, strict=True))
+
+        def affine(p: int, a: int, b: int, c: int, ps: int) -> float:
+            return c0 + cp * p + ca * a + cb * b + cc * c + cs * ps
+
+        if all(close(affine(*probe), direct(*probe)) for probe in _PROBES):
+            return affine
+        d0 = direct(0, 0, 32, 32 * 1024, 0)
+        db = (direct(0, 0, 48, 32 * 1024, 0) - d0) / 16
+        dc = (direct(0, 0, 32, 32 * 1024 + (1 << 14), 0) - d0) / (1 << 14)
+        dk = d0 - db * 32 - dc * 32 * 1024
+        decode_affine = all(close(dk + db * b + dc * c, direct(0, 0, b, c, 0)) for b, c in _DECODE_PROBES)
     except (TypeError, ValueError, ArithmeticError):
         return direct
-    cp, ca, cb, cc, cs = coef
-    c0 = t0 - sum(k * v for k, v in zip(coef, base, strict=True))
+    memo: dict[tuple[int, int, int, int, int], float] = {}
 
-    def affine(p: int, a: int, b: int, c: int, ps: int) -> float:
-        return c0 + cp * p + ca * a + cb * b + cc * c + cs * ps
+    def mixed(p: int, a: int, b: int, c: int, ps: int) -> float:
+        if p == 0 and decode_affine:
+            return dk + db * b + dc * c
+        key = (p, a, b, c, ps)
+        t = memo.get(key)
+        if t is None:
+            if len(memo) >= 65536:
+                memo.clear()
+            t = memo[key] = direct(p, a, b, c, ps)
+        return t
 
-    for probe in _PROBES:
-        want = direct(*probe)
-        if abs(affine(*probe) - want) > 1e-9 * max(abs(want), 1e-12):
-            return direct
-    return affine
+    return mixed
 
 
 class EngineMode(StrEnum):
@@ -293,8 +317,9 @@ class EngineServer(PodServer):
         """KV blocks held, as of the last applied step."""
         self.G = 0
         self.n_dec = 0
-        self.hist = [0] * self.bs
-        """Decoding sequences by (c0 - g0) mod block size: their position within their last block."""
+        self.hist = [0] * (2 * self.bs)
+        """Decoding sequences by (c0 - g0) mod block size (their position within their last block), stored
+        twice (index p and p + block size) so that a run of consecutive bins is one slice."""
         self.sum_c0g0 = 0
         """Sum over decoding sequences of c0 - g0 (so their context tokens = this + n_dec x G)."""
         self.heap: list[tuple[int, int, int, _Seq]] = []
@@ -407,10 +432,8 @@ class EngineServer(PodServer):
         q, m = divmod(n, bs)
         total = self.n_dec * q
         if m:  # sequences with r < m free slots: r = (-p - G) mod bs, i.e. p = (-G - r) mod bs
-            g = self.G
-            hist = self.hist
-            for r in range(m):
-                total += hist[(-g - r) % bs]
+            top = (-self.G) % bs + bs  # p for r = 0; r = 1 .. m-1 are the m-1 bins below it
+            total += sum(self.hist[top - m + 1 : top + 1])
         return total
 
     def _steps_until_short(self, free: int) -> int:
@@ -444,7 +467,9 @@ class EngineServer(PodServer):
         s.g_end = self.G + (s.target - s.generated)
         s.epoch += 1
         self.n_dec += 1
-        self.hist[(s.c0 - s.g0) % self.bs] += 1
+        p = (s.c0 - s.g0) % self.bs
+        self.hist[p] += 1
+        self.hist[p + self.bs] += 1
         self.sum_c0g0 += s.c0 - s.g0
         heapq.heappush(self.heap, (s.g_end, s.req.id, s.epoch, s))
 
@@ -457,7 +482,9 @@ class EngineServer(PodServer):
             s.here += d
             self.used -= _cdiv(s.computed, self.bs)
             self.n_dec -= 1
-            self.hist[(s.c0 - s.g0) % self.bs] -= 1
+            p = (s.c0 - s.g0) % self.bs
+            self.hist[p] -= 1
+            self.hist[p + self.bs] -= 1
             self.sum_c0g0 -= s.c0 - s.g0
         else:
             self.used -= s.blocks

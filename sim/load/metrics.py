@@ -52,6 +52,7 @@ VLLM_GEN_TOKENS = "vllm:generation_tokens_total"
 VLLM_PREEMPTIONS = "vllm:num_preemptions_total"
 VLLM_TTFT = "vllm:time_to_first_token_seconds"
 VLLM_TPOT = "vllm:time_per_output_token_seconds"
+_HISTOGRAMS = (VLLM_TTFT, VLLM_TPOT)
 TGI_REQUEST_COUNT = "tgi_request_count"
 TGI_QUEUE_SIZE = "tgi_queue_size"
 TGI_BATCH_SIZE = "tgi_batch_current_size"
@@ -164,7 +165,9 @@ class EngineMetrics:
             return None
         return self.config.engines.get(stage.name, "vllm")
 
-    def _values(self, stage: RoleStage, srv: PodServer, now: float, advance: bool) -> dict[str, float]:
+    def _values(
+        self, stage: RoleStage, srv: PodServer, now: float, advance: bool, histograms: bool = True
+    ) -> dict[str, float]:
         """Every metric a pod exposes at `now`. `advance` moves the rate / utilization windows on."""
         prev = self._prev.get(srv.name)
         if prev is None or prev[0] is not srv:  # first scrape, or a new pod reusing the name
@@ -191,7 +194,7 @@ class EngineMetrics:
             vals[DCGM_FB_FREE] = float(res.gpu_memory_mib - used)
         engine = self._engine_of(stage)
         if engine == "vllm" and isinstance(srv, EngineServer):
-            vals.update(engine_server_values(srv, now))
+            vals.update(engine_server_values(srv, now, histograms))
         elif engine == "vllm":
             kv = srv.kv_usage(now) if isinstance(srv, DecodeServer) else 0.0
             vals.update(
@@ -222,13 +225,15 @@ class EngineMetrics:
                 return stage, srv
         return None
 
-    def _live(self, pod: str, now: float) -> dict[str, float] | None:
+    def _live(self, pod: str, now: float, metric: str | None = None) -> dict[str, float] | None:
         if self.config.engine_scrape_interval > 0:
             return self._engine.get(pod)
         found = self._find(pod)
         if found is None:
             return None
-        return self._values(found[0], found[1], now, advance=False)
+        # an engine's histogram series are built only when asked for (or for the whole exposition)
+        histograms = metric is None or metric.startswith(_HISTOGRAMS)
+        return self._values(found[0], found[1], now, advance=False, histograms=histograms)
 
     def _timestamp(self, pod: str, now: float) -> float:
         return self._engine_t.get(pod, now) if self.config.engine_scrape_interval > 0 else now
@@ -238,7 +243,7 @@ class EngineMetrics:
         """The pod's /metrics value (engine name, e.g. `vllm:num_requests_waiting`), or None if absent."""
         if namespace != self.system.pipeline.namespace:
             return None
-        vals = self._live(pod, now)
+        vals = self._live(pod, now, metric)
         if vals is None or metric not in vals:
             return None
         return MetricSample(vals[metric], self._timestamp(pod, now))
@@ -282,7 +287,7 @@ class EngineMetrics:
         """The pod's /metrics body in Prometheus text format (engine metrics carry a model_name label).
 
         `only` keeps just the series of that name (what a line-anchored parse of that name reads anyway)."""
-        vals = self._live(pod, now)
+        vals = self._live(pod, now, only)
         if vals is None:
             return ""
         lines = []
@@ -434,7 +439,7 @@ class EngineMetrics:
         return sum(series) / len(series)
 
 
-def engine_server_values(srv: EngineServer, now: float) -> dict[str, float]:
+def engine_server_values(srv: EngineServer, now: float, histograms: bool = True) -> dict[str, float]:
     """The vLLM metrics of an engine server, derived from its scheduler state: running / waiting requests,
     KV blocks in use / total, preemptions, and the TTFT / TPOT histograms (`_bucket{le=...}`, `_sum`,
     `_count`, with vLLM's bucket bounds)."""
@@ -449,6 +454,8 @@ def engine_server_values(srv: EngineServer, now: float) -> dict[str, float]:
         VLLM_GEN_TOKENS: float(srv.generation_tokens),
         VLLM_PREEMPTIONS: float(srv.preemptions),
     }
+    if not histograms:
+        return vals
     key = (srv.ttft.count, srv.tpot.count)
     cached = srv.metrics_cache
     if cached is None or cached[0] != key:
