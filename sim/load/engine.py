@@ -391,12 +391,66 @@ class EngineServer(PodServer):
         if seg is None:
             self._plan(now)
         elif len(self.waitq) == 1 and not seg.prefills:
+            if s.computed and self.partial is None and self.n_dec:
+                self._join(now, s, seg)  # decode role: join at the end of the current step
+                return
             n = self._boundary(seg, now)
             if n < seg.k and self._admissible(s, seg, n):
-                if s.computed and self.partial is None:
-                    self._splice(now, seg, n)  # decode role: join at the end of the current step
-                else:
-                    self._cut(now)
+                self._cut(now)
+
+    def _join(self, now: float, s: _Seq, seg: _Segment) -> None:
+        """A transferred request arriving during a decode segment joins at the end of the step in progress
+        if a slot and its blocks are free then (vLLM admits at the next schedule): the steps up to that
+        boundary are booked now and the new segment is planned from it, without an intermediate event
+        (it may start a little ahead of the clock; a second arrival before it re-plans the same boundary).
+        Otherwise it waits for the next composition change."""
+        n = self._boundary(seg, now)
+        if n >= seg.k or len(self.run) >= self.max_seqs:
+            return  # the segment ends at that boundary anyway, or no slot
+        bs = self.bs
+        d = n - seg.applied
+        blocks = self._demand(d) if d else 0
+        g_b = self.G + d
+        free = self.total_blocks - self.used - blocks - self.hist[(-g_b) % bs]  # after the next step's
+        c = s.computed
+        if -(-(c + 1) // bs) > free:
+            return
+        t_b = seg.t0 + seg.time(n)
+        self._touch(now)
+        self.used += blocks
+        self.G = g_b
+        seg.applied = n
+        fresh: list[_Seq] = []
+        if n:
+            self.steps += n
+            if seg.decoders:
+                self.tpot.observe(seg.time(n) / n, seg.decoders * n)
+            first = seg.t0 + seg.a
+            for f in seg.fresh:
+                if f.state == _DECODE:
+                    self._first_token(f, first)
+        else:
+            fresh = seg.fresh
+        self.waitq.popleft()
+        self.run[s.req.id] = s
+        self.used += -(-c // bs)
+        if self.used > self.max_used_seen:
+            self.max_used_seen = self.used
+        self._enter_decode(s)
+        fresh.append(s)
+        if self.log is not None:
+            self.log.append(("admit", t_b, s.req.id))
+        st = s.req.stamps.get(self.role)
+        if st is None:
+            s.req.stamps[self.role] = [t_b, t_b, -1.0]
+        elif st[1] < 0:
+            st[1] = t_b
+        if len(self.run) > self.max_running_seen:
+            self.max_running_seen = len(self.run)
+        self._lead = t_b - now
+        self._touch(t_b)
+        self._decode_segment(t_b, self.total_blocks - self.used, fresh)
+        self._lead = 0.0
 
     def cancel(self, req: Request, now: float) -> bool:
         """Abort a request wherever it is (as vLLM on client disconnect): its slot and blocks are freed."""
@@ -545,69 +599,6 @@ class EngineServer(PodServer):
             self._gen += 1
             end = seg.t0 + seg.time(n)
             self.host.after(end - now if end > now else 0.0, self._on_end, self._gen)
-
-    def _splice(self, now: float, seg: _Segment, n: int) -> None:
-        """Re-plan a decode-only segment from the end of its current step, with the waiting arrival: what
-        `_cut` followed by the step-end event would do, without the intermediate event. The steps up to
-        that boundary are booked now; the new segment starts at the boundary (possibly a little ahead
-        of the clock: a second arrival before it re-plans the same boundary)."""
-        t_b = seg.t0 + seg.time(n)
-        self._touch(now)
-        done_now = n - seg.applied
-        self._apply(done_now)
-        seg.applied = n
-        carried: list[_Seq] = []
-        if n:
-            self.steps += n
-            if seg.decoders:
-                self.tpot.observe(seg.time(n) / n, seg.decoders * n)
-            first = seg.t0 + seg.a
-            for f in seg.fresh:
-                if f.state == _DECODE:
-                    self._first_token(f, first)
-        else:
-            carried = seg.fresh
-        self._lead = t_b - now
-        if not self._admit_transferred(t_b, carried):
-            self._plan(t_b)
-            new = self.seg
-            if carried and new is not None:
-                new.fresh = carried + new.fresh
-        self._lead = 0.0
-
-    def _admit_transferred(self, now: float, carried: list[_Seq]) -> bool:
-        """`_plan` for the decode role's usual case (decodes running, one transferred request waiting, no
-        block shortage): admit it if a slot and its blocks are free, start the decode segment. False when
-        the general scheduler is needed."""
-        waitq = self.waitq
-        if len(waitq) != 1 or self.partial is not None or not self.n_dec:
-            return False
-        s = waitq[0]
-        bs = self.bs
-        free = self.total_blocks - self.used - self.hist[(-self.G) % bs]
-        c = s.computed
-        if free < 0 or not c:
-            return False  # preemption needed, or a recomputation
-        self._touch(now)
-        fresh = carried
-        need = -(-(c + 1) // bs)
-        if need <= free and len(self.run) < self.max_seqs:
-            waitq.popleft()
-            self.run[s.req.id] = s
-            self.used += -(-c // bs)
-            self._enter_decode(s)
-            fresh = [*carried, s]
-            if self.log is not None:
-                self.log.append(("admit", now, s.req.id))
-            st = s.req.stamps.get(self.role)
-            if st is None:
-                s.req.stamps[self.role] = [now, now, -1.0]
-            elif st[1] < 0:
-                st[1] = now
-            if len(self.run) > self.max_running_seen:
-                self.max_running_seen = len(self.run)
-        self._decode_segment(now, self.total_blocks - self.used, fresh)
-        return True
 
     def _apply(self, n: int) -> None:
         if n > 0 and self.n_dec:
@@ -838,11 +829,13 @@ class EngineServer(PodServer):
         assert seg is not None
         now = self.host.now()
         self._touch(now)
-        self._apply(seg.k - seg.applied)
-        seg.applied = seg.k
-        self.steps += seg.k
+        k = seg.k
+        if self.n_dec:
+            self._apply(k - seg.applied)
+        seg.applied = k
+        self.steps += k
         if seg.decoders:
-            self.tpot.observe(seg.time(seg.k) / seg.k, seg.decoders * seg.k)
+            self.tpot.observe(seg.a + seg.b * (k - 1) / 2.0, seg.decoders * k)  # the mean step time
         log = self.log
         ttft = self.ttft
         finished: list[_Seq] = []
@@ -885,8 +878,15 @@ class EngineServer(PodServer):
             if s.state == _DECODE and s.epoch == epoch:
                 finished.append(s)
         role = self.role
+        run = self.run
         for s in finished:
-            self._release(s)
+            if s.state == _PREFILL:  # (inline `_release` for a request that ends with its prompt)
+                self.used -= s.blocks
+                s.blocks = 0
+                s.state = _GONE
+                del run[s.req.id]
+            else:
+                self._release(s)
             r = s.req
             self.served += 1
             self.prompt_tokens += r.input_tokens
@@ -894,6 +894,7 @@ class EngineServer(PodServer):
             r.service_time[role] = now - r.stamps[role][1]
             if log is not None:
                 log.append(("finish", now, r.id))
+        self.running = len(run)
         self._plan(now)
         done = self.done
         for s in finished:
