@@ -130,6 +130,7 @@ def affine_step_time(profile: EngineProfileLike) -> StepTime:
             return c0 + cp * p + ca * a + cb * b + cc * c + cs * ps
 
         if all(close(affine(*probe), direct(*probe)) for probe in _PROBES):
+            affine.decode_linear = (c0, cb, cc)  # type: ignore[attr-defined]
             return affine
         d0 = direct(0, 0, 32, 32 * 1024, 0)
         db = (direct(0, 0, 48, 32 * 1024, 0) - d0) / 16
@@ -151,6 +152,8 @@ def affine_step_time(profile: EngineProfileLike) -> StepTime:
             t = memo[key] = direct(p, a, b, c, ps)
         return t
 
+    if decode_affine:
+        mixed.decode_linear = (dk, db, dc)  # type: ignore[attr-defined]
     return mixed
 
 
@@ -264,18 +267,19 @@ class _Segment:
         """Steps completed `tau` seconds into the segment (at most k)."""
         if tau <= 0:
             return 0
-        a, b = self.a, self.b
+        a, b, k = self.a, self.b, self.k
         if b == 0.0:
-            n = int(tau / a) if a > 0 else self.k
+            n = int(tau / a) if a > 0 else k
         else:  # largest n with n a + b n (n - 1) / 2 <= tau
             half = b / 2.0
             lin = a - half
             disc = lin * lin + 4.0 * half * tau
             n = int((-lin + math.sqrt(max(disc, 0.0))) / (2.0 * half)) if half > 0 else int(tau / a)
-        n = max(0, min(n, self.k))
-        while n < self.k and self.time(n + 1) <= tau + 1e-12:
+        n = max(0, min(n, k))
+        lim = tau + 1e-12  # correct the float rounding of the closed form by a step either way
+        while n < k and (n + 1) * a + b * (n + 1) * n / 2.0 <= lim:
             n += 1
-        while n > 0 and self.time(n) > tau + 1e-12:
+        while n > 0 and n * a + b * n * (n - 1) / 2.0 > lim:
             n -= 1
         return n
 
@@ -310,6 +314,8 @@ class EngineServer(PodServer):
         self.total_blocks = int(profile.kv_blocks) if self.uses_kv else 0
         self.capacity_tokens = self.total_blocks * self.bs
         self._step = affine_step_time(profile)
+        self._decode_lin: tuple[float, float, float] | None = getattr(self._step, "decode_linear", None)
+        """(c, per sequence, per context token) when decode-only step times are affine in those."""
         self.waitq: deque[_Seq] = deque()
         self.run: dict[int, _Seq] = {}
         """Running sequences by request id, in admission order (the last is the youngest)."""
@@ -811,9 +817,14 @@ class EngineServer(PodServer):
         if k < 1:
             k = 1
         ctx = self.sum_c0g0 + n_dec * self.G + n_dec  # context of each decoding sequence incl. this token
-        step = self._step
-        a = step(0, 0, n_dec, ctx, 0)
-        b = (step(0, 0, n_dec, ctx + n_dec * (k - 1), 0) - a) / (k - 1) if k > 1 else 0.0
+        lin = self._decode_lin
+        if lin is not None:  # step time affine in (sequences, context): b is exact
+            a = lin[0] + lin[1] * n_dec + lin[2] * ctx
+            b = lin[2] * n_dec
+        else:
+            step = self._step
+            a = step(0, 0, n_dec, ctx, 0)
+            b = (step(0, 0, n_dec, ctx + n_dec * (k - 1), 0) - a) / (k - 1) if k > 1 else 0.0
         seg = _Segment(now, k, a, b, n_dec)
         if fresh:
             seg.fresh = fresh

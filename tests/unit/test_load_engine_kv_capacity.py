@@ -95,3 +95,21 @@ def test_engine_admits_up_to_the_kv_capacity_and_no_more() -> None:
     # and later, under decode growth, preemption keeps the cache within its blocks
     assert srv.max_used_seen == BLOCKS
     assert srv.preemptions >= 1
+
+
+def test_decode_steps_take_the_closed_form() -> None:
+    """Decode segments of a dense model use the exact closed form (no per-segment profile calls)."""
+    profile = build_profile(
+        {"model": "meta-llama/Llama-2-70b-hf", "gpu": "H100-SXM-80GB", "tp": TP},
+        gpus_requested=TP,
+        where="test",
+    )
+    srv = EngineServer(
+        "d", "decode", _Host(), lambda r, t: None, lambda r, t, w: None, profile, EngineMode.DECODE
+    )
+    assert srv._decode_lin is not None
+    c, per_seq, per_tok = srv._decode_lin
+    assert (
+        c + per_seq * 12 + per_tok * 12 * 1100 == profile.step_time(0, 0, 12, 12 * 1100)
+        or abs(c + per_seq * 12 + per_tok * 12 * 1100 - profile.step_time(0, 0, 12, 12 * 1100)) < 1e-12
+    )
