@@ -156,9 +156,9 @@ class LoadSystem:
         on_sample: Callable[[Sample], None] | None = None,
         on_complete: Callable[[Request], None] | None = None,
         on_drop: Callable[[Request], None] | None = None,
+        engines: Mapping[str, EngineProfileLike] | None = None,
         keep_samples: bool = False,
         metrics: MetricsConfig | None = None,
-        engines: Mapping[str, EngineProfileLike] | None = None,
     ) -> None:
         self.sim = sim
         self.env = sim.env
@@ -181,12 +181,13 @@ class LoadSystem:
                 unknown[0],
                 f"a role of the pipeline {pipeline.roles} or {KV_TRANSFER!r}",
             )
-        self.stages: list[RoleStage | None] = []
-        self.roles: dict[str, RoleStage] = {}
-        bal = Balancing(balancing)
         engines = dict(engines or {})
         modes = engine_modes(pipeline, engines)
         """role -> EngineMode for the roles served by a vLLM-style engine (`sim.load.engine`)."""
+
+        self.stages: list[RoleStage | None] = []
+        self.roles: dict[str, RoleStage] = {}
+        bal = Balancing(balancing)
         for step in pipeline.steps:
             if isinstance(step, TransferStep):
                 self.stages.append(None)

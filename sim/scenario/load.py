@@ -144,7 +144,7 @@ def load_scenario(
 
     engines = resolve_engines(scenario, doc, name, root, ds, outside_ok=outside_ok)
     return ResolvedScenario(
-        scenario, file.resolve(), root, tuple(manifests), trace, tuple(roles), ds_names, engines
+        scenario, file.resolve(), root, tuple(manifests), trace, tuple(roles), ds_names, engines=engines
     )
 
 
