@@ -172,8 +172,8 @@ cluster:
 manifests:
   - path: manifests/pd.yaml
 engines:
-  prefill: {model: meta-llama/Llama-2-70b-hf, gpu: H100-SXM-80GB, tp: 4}
-  decode: {model: meta-llama/Llama-2-70b-hf, gpu: H100-SXM-80GB, tp: 4}
+  prefill: {model: meta-llama/Llama-3.1-8B-Instruct, gpu: H100-SXM-80GB, tp: 1}
+  decode: {model: meta-llama/Llama-3.1-8B-Instruct, gpu: H100-SXM-80GB, tp: 1}
 workload:
   trace: traces/AzureLLMInferenceTrace_conv.csv
   startAt: 60

@@ -4,7 +4,6 @@ line; `engine: analytic` (or no block) keeps today's service models, byte for by
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from sim.scenario.load import load_scenario
 from sim.scenario.runner import run_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
-MANIFEST = ROOT / "scenarios" / "manifests" / "llm-prefill-decode.yaml"  # prefill/decode request 4 GPUs
+MANIFEST = ROOT / "scenarios" / "manifests" / "llm-prefill-decode.yaml"  # prefill/decode request 1 GPU
 
 HEAD = """apiVersion: dsim/v1
 kind: Scenario
@@ -42,10 +41,9 @@ GOOD = """engines:
 
 def _write(tmp: Path, engines: str, manifest: str | None = None) -> Path:
     (tmp / "manifests").mkdir(exist_ok=True)
-    if manifest is None:
-        shutil.copy(MANIFEST, tmp / "manifests" / "pd.yaml")
-    else:
-        (tmp / "manifests" / "pd.yaml").write_text(manifest)
+    if manifest is None:  # a 4-GPU variant of the shipped manifest: one Llama-2-70B replica at TP 4 per pod
+        manifest = MANIFEST.read_text().replace('nvidia.com/gpu: "1"', 'nvidia.com/gpu: "4"')
+    (tmp / "manifests" / "pd.yaml").write_text(manifest)
     path = tmp / "scenario.yaml"
     path.write_text(HEAD + engines + TAIL)
     return path
@@ -122,7 +120,7 @@ def test_bad_engine_blocks_exit_2(
 
 
 def test_weights_that_do_not_fit(tmp_path: Path) -> None:
-    manifest = MANIFEST.read_text().replace('nvidia.com/gpu: "4"', 'nvidia.com/gpu: "1"')
+    manifest = MANIFEST.read_text()  # 1 GPU per pod
     engines = "engines:\n  prefill: {model: meta-llama/Llama-2-70b-hf, gpu: H100-SXM-80GB, tp: 1}\n"
     message = _bad(_write(tmp_path, engines, manifest), tmp_path)
     assert "scenario.yaml:13: engines.prefill.tp: " in message
@@ -130,7 +128,7 @@ def test_weights_that_do_not_fit(tmp_path: Path) -> None:
 
 
 def test_encoder_on_a_generating_role(tmp_path: Path) -> None:
-    manifest = MANIFEST.read_text().replace('nvidia.com/gpu: "4"', 'nvidia.com/gpu: "1"')
+    manifest = MANIFEST.read_text()  # 1 GPU per pod
     engines = "engines:\n  decode: {model: BAAI/bge-large-en-v1.5, gpu: H100-SXM-80GB, tp: 1}\n"
     message = _bad(_write(tmp_path, engines, manifest), tmp_path)
     assert "scenario.yaml:13: engines.decode.model: " in message and "encoder" in message
