@@ -604,7 +604,7 @@ class EngineServer(PodServer):
             seg.k = n
             self._gen += 1
             end = seg.t0 + seg.time(n)
-            self.host.after(end - now if end > now else 0.0, self._on_end, self._gen)
+            self.host.after(end - now if end > now else 0.0, self._end_decode, self._gen)  # decode-only
 
     def _apply(self, n: int) -> None:
         if n > 0 and self.n_dec:
@@ -831,7 +831,65 @@ class EngineServer(PodServer):
         self.seg = seg
         self.running = len(self.run)
         self._gen += 1
-        self.host.after(self._lead + k * a + b * k * (k - 1) / 2.0, self._on_end, self._gen)
+        self.host.after(self._lead + k * a + b * k * (k - 1) / 2.0, self._end_decode, self._gen)
+
+    def _end_decode(self, gen: object) -> None:
+        """`_on_end` for a decode-only segment (no prompt tokens in it): book its steps, finish the
+        sequences that reached their last token, schedule the next step."""
+        if gen != self._gen:
+            return  # superseded (the segment was cut)
+        seg = self.seg
+        assert seg is not None
+        now = self.host.now()
+        self._touch(now)
+        k = seg.k
+        d = k - seg.applied
+        if d and self.n_dec:
+            self.used += self._demand(d)
+            self.G += d
+            if self.used > self.max_used_seen:
+                self.max_used_seen = self.used
+        seg.applied = k
+        self.steps += k
+        tpot = self.tpot
+        n_obs = seg.decoders * k
+        mean = seg.a + seg.b * (k - 1) / 2.0
+        tpot.counts[bisect_left(tpot.bounds, mean)] += n_obs
+        tpot.count += n_obs
+        tpot.total += mean * n_obs
+        if seg.fresh:
+            first = seg.t0 + seg.a
+            for s in seg.fresh:
+                if s.state == _DECODE:
+                    self._first_token(s, first)
+        heap = self.heap
+        G = self.G
+        finished: list[_Seq] = []
+        while heap and heap[0][0] <= G:
+            _, _, epoch, s = heapq.heappop(heap)
+            if s.state == _DECODE and s.epoch == epoch:
+                finished.append(s)
+        if finished:
+            role = self.role
+            log = self.log
+            for s in finished:
+                self._release(s)
+                r = s.req
+                self.served += 1
+                self.prompt_tokens += r.input_tokens
+                self.generation_tokens += s.here
+                r.service_time[role] = now - r.stamps[role][1]
+                if log is not None:
+                    log.append(("finish", now, r.id))
+        n_dec = self.n_dec
+        free = self.total_blocks - self.used
+        if n_dec and not self.waitq and self.partial is None and self.hist[(-self.G) % self.bs] <= free:
+            self._decode_segment(now, free)  # what `_plan` does in this case
+        else:
+            self._plan(now)
+        done = self.done
+        for s in finished:
+            done(s.req, now)
 
     def _on_end(self, gen: object) -> None:
         if gen != self._gen:
