@@ -23,6 +23,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from sim.clock import Simulation
@@ -439,6 +440,10 @@ class EngineMetrics:
         return sum(series) / len(series)
 
 
+_BUCKET_KEYS: dict[str, tuple[str, ...]] = {}
+"""histogram name -> its `_bucket{le="..."}` series names (vLLM's fixed bucket bounds)."""
+
+
 def engine_server_values(srv: EngineServer, now: float, histograms: bool = True) -> dict[str, float]:
     """The vLLM metrics of an engine server, derived from its scheduler state: running / waiting requests,
     KV blocks in use / total, preemptions, and the TTFT / TPOT histograms (`_bucket{le=...}`, `_sum`,
@@ -461,8 +466,11 @@ def engine_server_values(srv: EngineServer, now: float, histograms: bool = True)
     if cached is None or cached[0] != key:
         hists: dict[str, float] = {}
         for name, hist in ((VLLM_TTFT, srv.ttft), (VLLM_TPOT, srv.tpot)):
-            for le, n in hist.cumulative():
-                hists[f'{name}_bucket{{le="{le}"}}'] = float(n)
+            keys = _BUCKET_KEYS.get(name)
+            if keys is None or len(keys) != len(hist.counts):
+                le = [repr(b) for b in hist.bounds] + ["+Inf"]
+                keys = _BUCKET_KEYS[name] = tuple(f'{name}_bucket{{le="{x}"}}' for x in le)
+            hists.update(zip(keys, map(float, accumulate(hist.counts)), strict=True))
             hists[f"{name}_sum"] = hist.total
             hists[f"{name}_count"] = float(hist.count)
         cached = srv.metrics_cache = (key, hists)
