@@ -800,7 +800,8 @@ class EngineServer(PodServer):
         seg.prefills = batch
         self.seg = seg
         self._gen += 1
-        self.host.after(self._lead + seg.a, self._on_end, self._gen)
+        end = self._end_prompt if self.mode is not EngineMode.COMBINED else self._on_end
+        self.host.after(self._lead + seg.a, end, self._gen)
 
     def _decode_segment(self, now: float, free: int, fresh: list[_Seq] | None = None) -> None:
         """Start k decode-only steps: until the first completion or the first step short of a block."""
@@ -832,6 +833,61 @@ class EngineServer(PodServer):
         self.running = len(self.run)
         self._gen += 1
         self.host.after(self._lead + k * a + b * k * (k - 1) / 2.0, self._end_decode, self._gen)
+
+    def _end_prompt(self, gen: object) -> None:
+        """`_on_end` for a prompt-only step of a prefill or embedding engine (nothing decodes there): the
+        prompts that are complete leave (a prefill engine samples their first token first)."""
+        if gen != self._gen:
+            return
+        seg = self.seg
+        assert seg is not None
+        now = self.host.now()
+        self._touch(now)
+        seg.applied = 1
+        self.steps += 1
+        ttft = self.ttft
+        log = self.log
+        role = self.role
+        run = self.run
+        finished: list[_Seq] = []
+        for s in seg.prefills:
+            if s.state != _PREFILL:
+                continue  # preempted or cancelled meanwhile
+            s.computed += s.chunk
+            s.chunk = 0
+            r = s.req
+            if s.computed < r.input_tokens + s.generated:
+                continue  # still prefilling (the partial request)
+            if self.partial is s:
+                self.partial = None
+            if s.target:  # a prefill engine samples the first token, then hands the request on
+                s.generated += 1
+                s.here += 1
+                if s.here == 1:
+                    if r.first_token_at < 0:
+                        r.first_token_at = now
+                    wait = now - s.submitted
+                    ttft.counts[bisect_left(ttft.bounds, wait)] += 1
+                    ttft.count += 1
+                    ttft.total += wait
+                    if log is not None:
+                        log.append(("first_token", now, r.id))
+            self.used -= s.blocks
+            s.blocks = 0
+            s.state = _GONE
+            del run[r.id]
+            self.served += 1
+            self.prompt_tokens += r.input_tokens
+            self.generation_tokens += s.here
+            r.service_time[role] = now - r.stamps[role][1]
+            if log is not None:
+                log.append(("finish", now, r.id))
+            finished.append(s)
+        self.running = len(run)
+        self._plan(now)
+        done = self.done
+        for s in finished:
+            done(s.req, now)
 
     def _end_decode(self, gen: object) -> None:
         """`_on_end` for a decode-only segment (no prompt tokens in it): book its steps, finish the

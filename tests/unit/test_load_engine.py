@@ -173,8 +173,8 @@ def test_prefill_role_hands_over_after_first_token() -> None:
         ("admit", 0.02, 1),
         ("admit", 0.02, 2),
         ("first_token", 0.07, 1),
-        ("first_token", 0.07, 2),
         ("finish", 0.07, 1),
+        ("first_token", 0.07, 2),
         ("finish", 0.07, 2),
     ]
     assert rig.srv.generation_tokens == 3
