@@ -395,7 +395,11 @@ class EngineServer(PodServer):
         self.waitq.append(s)
         seg = self.seg
         if seg is None:
-            self._plan(now)
+            if not self.run and self.partial is None and mode is not EngineMode.DECODE:
+                self._touch(now)
+                self._prefill_batch(now)  # what `_plan` does for an idle engine
+            else:
+                self._plan(now)
         elif len(self.waitq) == 1 and not seg.prefills:
             if s.computed and self.partial is None and self.n_dec:
                 self._join(now, s, seg)  # decode role: join at the end of the current step
@@ -410,7 +414,15 @@ class EngineServer(PodServer):
         boundary are booked now and the new segment is planned from it, without an intermediate event
         (it may start a little ahead of the clock; a second arrival before it re-plans the same boundary).
         Otherwise it waits for the next composition change."""
-        n = self._boundary(seg, now)
+        tau = now - seg.t0
+        if tau <= 0:
+            n = seg.applied
+        else:  # (`_boundary`, inline)
+            n = seg.steps_ending_by(tau)
+            if n < seg.k and n * seg.a + seg.b * n * (n - 1) / 2.0 < tau:
+                n += 1
+            if n < seg.applied:
+                n = seg.applied
         if n >= seg.k or len(self.run) >= self.max_seqs:
             return  # the segment ends at that boundary anyway, or no slot
         bs = self.bs
@@ -421,7 +433,8 @@ class EngineServer(PodServer):
         c = s.computed
         if -(-(c + 1) // bs) > free:
             return
-        t_b = seg.t0 + seg.time(n)
+        t_n = n * seg.a + seg.b * n * (n - 1) / 2.0
+        t_b = seg.t0 + t_n
         self._touch(now)
         self.used += blocks
         self.G = g_b
@@ -430,7 +443,12 @@ class EngineServer(PodServer):
         if n:
             self.steps += n
             if seg.decoders:
-                self.tpot.observe(seg.time(n) / n, seg.decoders * n)
+                tpot = self.tpot
+                n_obs = seg.decoders * n
+                mean = t_n / n
+                tpot.counts[bisect_left(tpot.bounds, mean)] += n_obs
+                tpot.count += n_obs
+                tpot.total += t_n * seg.decoders
             first = seg.t0 + seg.a
             for f in seg.fresh:
                 if f.state == _DECODE:
@@ -884,7 +902,10 @@ class EngineServer(PodServer):
                 log.append(("finish", now, r.id))
             finished.append(s)
         self.running = len(run)
-        self._plan(now)
+        if run or self.waitq:
+            self._plan(now)
+        else:
+            self.seg = None  # idle (what `_plan` concludes)
         done = self.done
         for s in finished:
             done(s.req, now)
