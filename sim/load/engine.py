@@ -355,6 +355,28 @@ class EngineServer(PodServer):
         """Requests this pod holds (waiting or running)."""
         return len(self.waitq) + len(self.run)
 
+    def held(self) -> list[Request]:
+        """Every request the engine holds, running first (admission order), then waiting."""
+        return [s.req for s in self.run.values()] + [s.req for s in self.waitq]
+
+    def has_slot(self, req: Request) -> bool:
+        """Whether `req` would be admitted at the next step rather than queue (router-queue flow control):
+        nothing waiting, a free sequence slot, and free KV blocks for its first chunk (decode role: its
+        transferred prompt)."""
+        if self.waitq or len(self.run) >= self.max_seqs:
+            return False
+        if not self.uses_kv:
+            return True
+        inp = req.input_tokens
+        out = req.output_tokens if req.output_tokens > 0 else 1
+        if inp + out > self.capacity_tokens:
+            return True  # it never fits: rejected at once (ExceedsKVCapacity), it never blocks the queue
+        if self.mode is EngineMode.DECODE:
+            need = -(-(inp + 1) // self.bs)
+        else:
+            need = -(-min(inp, self.budget) // self.bs)
+        return need <= self.total_blocks - self.used_blocks(self.host.now()) - self.n_dec
+
     def kv_usage(self, now: float) -> float:
         if not self.total_blocks:
             return 0.0

@@ -311,3 +311,22 @@ def test_engine_metrics_from_scheduler_state() -> None:
     assert snap.average == 4
     sim.run(until=30.0)
     assert srv.served == 6 and srv.used == 0
+
+
+def test_held_and_has_slot_for_the_request_path() -> None:
+    rig = Rig(EngineMode.DECODE, max_num_seqs=1)
+    rig.arrive(0, 0.0, 7, 5)
+    rig.arrive(1, 0.0, 7, 5)
+    seen: dict[str, object] = {}
+
+    def look() -> None:
+        seen["held"] = [r.id for r in rig.srv.held()]
+        seen["slot"] = rig.srv.has_slot(Request(9, 0.01, 7, 5))
+
+    rig.at(0.01, look)
+    rig.run()
+    assert seen == {"held": [0, 1], "slot": False}  # running first, then waiting; no free sequence slot
+    idle = Rig(EngineMode.COMBINED, kv_blocks=4)
+    assert idle.srv.has_slot(Request(0, 0.0, 8, 4))  # 2 of 4 blocks for its prompt
+    assert idle.srv.has_slot(Request(1, 0.0, 100, 4))  # never fits: rejected at once, never blocks
+    assert idle.srv.held() == []
