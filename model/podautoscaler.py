@@ -17,8 +17,9 @@ the run summary (docs/reference-autoscalers.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -313,7 +314,7 @@ def knative_annotation_issues(annotations: object) -> list[FieldIssue]:
     return issues
 
 
-def aibrix_issues(obj: dict[str, object]) -> list[FieldIssue]:
+def aibrix_issues(obj: Mapping[str, Any]) -> list[FieldIssue]:
     """What AIBrix's controller rejects (setInvalidSpecStatus), reported at admission here so a bad
     PodAutoscaler is a load-time error. upstream: podautoscaler_controller.go validateSpec."""
     from model.goparse import parse_float
@@ -433,13 +434,13 @@ def aibrix_issues(obj: dict[str, object]) -> list[FieldIssue]:
     return issues
 
 
-def podautoscaler_issues(obj: dict[str, object]) -> list[FieldIssue]:
+def podautoscaler_issues(obj: Mapping[str, Any]) -> list[FieldIssue]:
     """Admission rules of either PodAutoscaler (dispatch on apiVersion)."""
     if obj.get("apiVersion") == KNATIVE_API_VERSION:
         meta = obj.get("metadata") or {}
         assert isinstance(meta, dict)
         issues = knative_annotation_issues(meta.get("annotations"))
-        ref = (obj.get("spec") or {}).get("scaleTargetRef") or {}  # type: ignore[union-attr]
+        ref = (obj.get("spec") or {}).get("scaleTargetRef") or {}
         if not ref.get("name"):
             issues.append(
                 FieldIssue(

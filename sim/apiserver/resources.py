@@ -65,7 +65,11 @@ _RESOURCES: dict[str, ResourceInfo] = {
         # (status subresource only). Knative's PodAutoscaler shares the kind name and is not served
         # here: its controller holds it (docs/reference-autoscalers.md).
         ResourceInfo(
-            "PodAutoscaler", "podautoscalers", "autoscaling.aibrix.ai", "v1alpha1", requires_resource_version=True
+            "PodAutoscaler",
+            "podautoscalers",
+            "autoscaling.aibrix.ai",
+            "v1alpha1",
+            requires_resource_version=True,
         ),
     )
 }

@@ -33,7 +33,7 @@ def _run(body: Callable[[Mapping[str, Any], str], int]) -> Handler:
         exp = vector.get("expected")
         want = exp.get("replicas", exp.get("desired_replicas")) if isinstance(exp, Mapping) else exp
         got = body(vector.get("inputs") or {}, str(vector.get("function", "")))
-        if int(want) != got:
+        if int(str(want)) != got:
             return VectorResult(False, f"replicas: expected {want}, got {got}")
         return VectorResult(True)
 
@@ -88,7 +88,11 @@ def desired_replicas(i: Mapping[str, Any], function: str) -> int:
             }
         )
     pa: dict[str, Any] = {
-        "metadata": {"namespace": "default", "name": "test-llm", "annotations": dict(i.get("annotations") or {})},
+        "metadata": {
+            "namespace": "default",
+            "name": "test-llm",
+            "annotations": dict(i.get("annotations") or {}),
+        },
         "spec": {
             "scaleTargetRef": {"kind": "Deployment", "name": "test-llm"},
             "scalingStrategy": strategy,
@@ -96,13 +100,20 @@ def desired_replicas(i: Mapping[str, Any], function: str) -> int:
             "metricsSources": sources,
         },
     }
-    for key, field in (("observe_window_s", "observeWindowSeconds"), ("panic_window_s", "panicWindowSeconds")):
+    for key, field in (
+        ("observe_window_s", "observeWindowSeconds"),
+        ("panic_window_s", "panicWindowSeconds"),
+    ):
         if key in i:
             pa["spec"][field] = int(i[key])
     ctx, _err = context_for(pa)
     # The Go test builds NewBaseScalingContext (MinReplicas 0), sets MaxReplicas and the rates, then
     # UpdateByPaTypes: bounds do not go through BaseBounds.
-    ctx = replace(ctx, min_replicas=int(_first(i, "min_replicas", default=0)), max_replicas=int(_first(i, "max_replicas", default=0)))
+    ctx = replace(
+        ctx,
+        min_replicas=int(_first(i, "min_replicas", default=0)),
+        max_replicas=int(_first(i, "max_replicas", default=0)),
+    )
     for key, attr in (
         ("max_scale_up_rate", "max_scale_up_rate"),
         ("max_scale_down_rate", "max_scale_down_rate"),
@@ -111,14 +122,14 @@ def desired_replicas(i: Mapping[str, Any], function: str) -> int:
         ("panic_threshold", "panic_threshold"),
     ):
         if i.get(key) is not None:
-            ctx = replace(ctx, **{attr: float(i[key])})
+            ctx = replace(ctx, **{attr: float(i[key])})  # type: ignore[arg-type]
     pods = int(_first(i, "pods", default=1))
     per_pod = i.get("fetched_metric_value_per_pod")
     per_metric = i.get("fetched_metric_values") or {}
     samples: dict[str, list[float]] = {}
     for s in sources:
         value = per_metric.get(s["targetMetric"], per_pod) if isinstance(per_metric, Mapping) else per_pod
-        samples[s["targetMetric"]] = [float(value)] * pods
+        samples[s["targetMetric"]] = [float(str(value))] * pods
     result, _state = compute_desired_replicas(
         pa, ctx, int(_first(i, "current_replicas", default=1)), samples, AutoscalerState(), 0.0, UPSTREAM
     )

@@ -7,7 +7,6 @@ decision code and compares the outputs with `expected`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -64,7 +63,11 @@ def _annotations(raw: Mapping[str, Any] | None) -> dict[str, str]:
     for key, value in (raw or {}).items():
         k = str(key)
         if "/" not in k:
-            k = PROGRESS_DEADLINE_ANNOTATION if k in ("progress-deadline", "progressDeadline") else f"{GROUP}/{k}"
+            k = (
+                PROGRESS_DEADLINE_ANNOTATION
+                if k in ("progress-deadline", "progressDeadline")
+                else f"{GROUP}/{k}"
+            )
         out[k] = value if isinstance(value, str) else _go_str(value)
     return out
 
@@ -144,14 +147,25 @@ def decider_sequence(vector: Vector, problems: list[str]) -> None:
         else:
             s_in, p_in = float(stable), float(panic)
         result, state = scale(
-            spec, state, ready_pods=ready_in, observed_stable=s_in, observed_panic=p_in, now=float(step["t_s"])
+            spec,
+            state,
+            ready_pods=ready_in,
+            observed_stable=s_in,
+            observed_panic=p_in,
+            now=float(step["t_s"]),
         )
         exp = step.get("expected") or {}
         where = f"step {n}"
         if "DesiredPodCount" in exp:
             _check(problems, f"{where} DesiredPodCount", exp["DesiredPodCount"], result.desired_pod_count, 0)
         if "ExcessBurstCapacity" in exp:
-            _check(problems, f"{where} ExcessBurstCapacity", exp["ExcessBurstCapacity"], result.excess_burst_capacity, 1)
+            _check(
+                problems,
+                f"{where} ExcessBurstCapacity",
+                exp["ExcessBurstCapacity"],
+                result.excess_burst_capacity,
+                1,
+            )
         if "ScaleValid" in exp:
             _check(problems, f"{where} ScaleValid", exp["ScaleValid"], result.scale_valid)
         if "expect_panic_time_s" in step:
@@ -202,7 +216,9 @@ def resolve_target(vector: Vector, problems: list[str]) -> None:
         if key in pa:
             ann[key] = pa[key]
     config = config_with(AutoscalerConfig(), i.get("config") or {})
-    target, total = resolve_metric_target(_annotations(ann), int(pa.get("containerConcurrency", 0) or 0), config)
+    target, total = resolve_metric_target(
+        _annotations(ann), int(pa.get("containerConcurrency", 0) or 0), config
+    )
     exp = vector["expected"]
     _check(problems, "target", exp["target"], target)
     _check(problems, "total", exp["total"], total)
@@ -281,10 +297,14 @@ _STAT_FIELDS = {
 
 def collector_record(vector: Vector, problems: list[str]) -> None:
     i = vector["inputs"]
-    c = CollectorState.new(float(i["stable_window_s"]), float(i["panic_window_s"]), weighted=bool(i.get("weighted")))
+    c = CollectorState.new(
+        float(i["stable_window_s"]), float(i["panic_window_s"]), weighted=bool(i.get("weighted"))
+    )
     now = 0.0
     for r in i.get("records") or []:
-        stat = Stat(**{_STAT_FIELDS[k]: float(v) for k, v in (r.get("stat") or {}).items() if k in _STAT_FIELDS})
+        stat = Stat(
+            **{_STAT_FIELDS[k]: float(v) for k, v in (r.get("stat") or {}).items() if k in _STAT_FIELDS}
+        )
         now = float(r["t_s"])
         c = c.record(now, stat)
     now = float(i.get("now_s", now))
@@ -383,5 +403,3 @@ HANDLERS: dict[str, Handler] = {
     "kpa.scaler": _run(kpa_scaler),
 }
 """Every kind of knative_kpa_vectors.json."""
-
-_ = math  # noqa: F841 (kept for float helpers in future kinds)

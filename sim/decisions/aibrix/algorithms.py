@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from model.quirks import Quirk, QuirkSet
 from sim.decisions.knative.decider import go_int32
@@ -162,7 +163,7 @@ def kpa_recommendation(
     quirks: QuirkSet,
 ) -> KpaRecommendation:
     """upstream: kpa.go ComputeRecommendation (+ applyConstraints)."""
-    args = {
+    args: dict[str, Any] = {
         "stable": stable,
         "panic": panic,
         "target": target,
@@ -175,9 +176,8 @@ def kpa_recommendation(
         in_panic = should_enter_panic(stable, panic, panic_threshold)
         desired, _ = kpa_compute_target_replicas(float(current), in_panic=in_panic, max_panic_pods=0, **args)
         # the quirk shows when panic mode scales down (a held panic never would)
-        return KpaRecommendation(
-            apply_constraints(desired, min_replicas, max_replicas), in_panic, PanicState(), in_panic and desired < current
-        )
+        bounded = apply_constraints(desired, min_replicas, max_replicas)
+        return KpaRecommendation(bounded, in_panic, PanicState(), in_panic and bounded < current)
     # corrected: Knative's panic (autoscaler.go Scale) on the isOverPanicThreshold upstream computes
     c = kpa_counts(float(current), **args)
     over = _div(c.dppc, max(1.0, c.ready)) >= panic_threshold

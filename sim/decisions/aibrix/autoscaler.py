@@ -92,7 +92,7 @@ def compute_desired_replicas(
             results.append(MetricResult(metric, stable, panic, current))  # "get no TargetValueForMetric"
             continue
         if strategy == "APA":
-            r = apa_compute_target_replicas(
+            apa = apa_compute_target_replicas(
                 float(current),
                 target=target,
                 use_per_pod=stable,
@@ -102,7 +102,9 @@ def compute_desired_replicas(
                 max_scale_down_rate=ctx.max_scale_down_rate,
             )
             results.append(
-                MetricResult(metric, stable, panic, apply_constraints(r, ctx.min_replicas, ctx.max_replicas))
+                MetricResult(
+                    metric, stable, panic, apply_constraints(apa, ctx.min_replicas, ctx.max_replicas)
+                )
             )
             continue
         rec = kpa_recommendation(
@@ -136,7 +138,9 @@ def compute_desired_replicas(
     mode = "panic" if best.in_panic else "stable"
     reason = f"{mode} mode scaling" if strategy != "APA" else "apa scaling based on current metrics"
     return (
-        DesiredReplicas(True, best.replicas, strategy.lower(), reason, tuple(results), tuple(sorted(set(triggered)))),
+        DesiredReplicas(
+            True, best.replicas, strategy.lower(), reason, tuple(results), tuple(sorted(set(triggered)))
+        ),
         new_state,
     )
 
@@ -207,12 +211,16 @@ def compute_scale_decision(
     triggered = list(result.quirks_triggered)
     desired = result.desired
     if strategy != "HPA":
-        desired, hist, changed = stabilize_recommendation(state.recommendations, desired, current, now, ctx, quirks)
+        desired, hist, changed = stabilize_recommendation(
+            state.recommendations, desired, current, now, ctx, quirks
+        )
         state = replace(state, recommendations=hist)
         if changed:
             triggered.append(Quirk.AIBRIX_COOLDOWN_PICKS_EXTREME.value)
     desired = min(max(desired, lo), hi)
     should = desired != current
     name = result.algorithm or strategy
-    reason = (f"{name} above target" if desired > current else "All metrics below target") if should else "stable"
+    reason = (
+        (f"{name} above target" if desired > current else "All metrics below target") if should else "stable"
+    )
     return ScaleDecision(desired, should, reason, name, True, tuple(triggered), result.per_metric), state

@@ -99,8 +99,14 @@ def context_for(pa: Mapping[str, Any]) -> tuple[ScalingContext, str | None]:
             if error is not None:
                 break
     lo = spec.get("minReplicas")
-    ctx = replace(ctx, min_replicas=1 if lo is None else int(lo), max_replicas=int(spec.get("maxReplicas", 0)))
+    ctx = replace(
+        ctx, min_replicas=1 if lo is None else int(lo), max_replicas=int(spec.get("maxReplicas", 0))
+    )
     return ctx, error
+
+
+def _field(name: str, value: object) -> dict[str, Any]:
+    return {name: value}
 
 
 def _apply_annotation(ctx: ScalingContext, key: str, raw: str) -> tuple[ScalingContext, str | None]:
@@ -113,11 +119,19 @@ def _apply_annotation(ctx: ScalingContext, key: str, raw: str) -> tuple[ScalingC
     }
     if key in floats:
         v = parse_float(raw)
-        return (ctx, f"{key}: invalid float {raw!r}") if v is None else (replace(ctx, **{floats[key]: v}), None)
+        return (
+            (ctx, f"{key}: invalid float {raw!r}")
+            if v is None
+            else (replace(ctx, **_field(floats[key], v)), None)
+        )
     if key in (SCALE_UP_COOLDOWN, SCALE_DOWN_COOLDOWN):
         d = parse_duration_seconds(raw)
         name = "scale_up_cooldown" if key == SCALE_UP_COOLDOWN else "scale_down_cooldown"
-        return (ctx, f"{key}: invalid duration {raw!r}") if d is None else (replace(ctx, **{name: d}), None)
+        return (
+            (ctx, f"{key}: invalid duration {raw!r}")
+            if d is None
+            else (replace(ctx, **_field(name, d)), None)
+        )
     if key == SCALE_TO_ZERO:
         b = _parse_bool(raw)
         return (ctx, f"{key}: invalid bool {raw!r}") if b is None else (replace(ctx, scale_to_zero=b), None)

@@ -208,7 +208,12 @@ class TimedBuckets:
             first = None
         coeff = compute_smoothing_coeff(nb) if self.weighted else self.smoothing_coeff
         return replace(
-            self, window=window, buckets=tuple(new), window_total=total, first_write=first, smoothing_coeff=coeff
+            self,
+            window=window,
+            buckets=tuple(new),
+            window_total=total,
+            first_write=first,
+            smoothing_coeff=coeff,
         )
 
 

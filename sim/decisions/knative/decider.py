@@ -103,7 +103,11 @@ def scale(
     ready = max(1.0, float(original_ready))
     if observed_stable is None or observed_panic is None:
         return INVALID, state
-    max_up = math.ceil(spec.max_scale_up_rate * ready) if math.isfinite(spec.max_scale_up_rate * ready) else spec.max_scale_up_rate * ready
+    max_up = (
+        math.ceil(spec.max_scale_up_rate * ready)
+        if math.isfinite(spec.max_scale_up_rate * ready)
+        else spec.max_scale_up_rate * ready
+    )
     max_down = 0.0
     if spec.reachable:
         q = _div(ready, spec.max_scale_down_rate)
