@@ -46,6 +46,7 @@ class Quirk(StrEnum):
     # AIBrix PodAutoscaler reference port (vllm-project/aibrix pkg/controller/podautoscaler)
     AIBRIX_PANIC_STATELESS = "aibrix_panic_stateless"
     AIBRIX_COOLDOWN_PICKS_EXTREME = "aibrix_cooldown_picks_extreme"
+    AIBRIX_KPA_AVERAGE_AS_TOTAL = "aibrix_kpa_average_as_total"
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,11 @@ QUIRK_INFO: dict[Quirk, QuirkInfo] = {
         "AIBrix KPA",
         "algorithm/kpa.go ComputeRecommendation/computeTargetReplicas, context/context.go GetMaxPanicPods",
         "panic re-decided every reconcile (panic/stable > threshold, or stable <= 0) and maxPanicPods is always 0: panic never holds a scale",
+    ),
+    Quirk.AIBRIX_KPA_AVERAGE_AS_TOTAL: QuirkInfo(
+        "AIBrix KPA",
+        "metrics/client.go UpdateMetrics + algorithm/kpa.go computeTargetReplicas",
+        "KPA divides the per-pod AVERAGE by the per-pod target as if it were Knative's revision total: desired pods stop growing with the pod count",
     ),
     Quirk.AIBRIX_COOLDOWN_PICKS_EXTREME: QuirkInfo(
         "AIBrix controller",

@@ -84,7 +84,12 @@ def compute_desired_replicas(
         if values is None:
             windows[metric] = w
             continue  # failed to collect metrics from all pods
-        w = w.update(now, values)
+        # upstream records the pods' average, which the KPA formula then reads as a total
+        # (Quirk.AIBRIX_KPA_AVERAGE_AS_TOTAL); corrected, KPA windows hold the sum over pods.
+        as_total = strategy != "APA" and Quirk.AIBRIX_KPA_AVERAGE_AS_TOTAL not in quirks
+        if strategy != "APA" and not as_total and len(values) > 1:
+            triggered.append(Quirk.AIBRIX_KPA_AVERAGE_AS_TOTAL.value)
+        w = w.update(now, values, total=as_total)
         windows[metric] = w
         stable, panic = w.values()
         target = ctx.target_for(metric)

@@ -58,14 +58,16 @@ class MetricWindows:
             return self
         return MetricWindows.new(stable_window, panic_window)
 
-    def update(self, t: float, values: Sequence[float]) -> MetricWindows:
+    def update(self, t: float, values: Sequence[float], *, total: bool = False) -> MetricWindows:
+        """Record the snapshot's average (upstream) or, with `total`, its sum over pods (Knative's
+        revision total, what the KPA formula expects)."""
         if not values:
             return self
-        total = 0.0
+        acc = 0.0
         for v in values:
-            total += v
-        avg = total / len(values)
-        return MetricWindows(self.stable.record(t, avg), self.panic.record(t, avg))
+            acc += v
+        value = acc if total else acc / len(values)
+        return MetricWindows(self.stable.record(t, value), self.panic.record(t, value))
 
     def values(self) -> tuple[float, float]:
         return self.stable.avg(), self.panic.avg()
