@@ -133,7 +133,7 @@ def decider_sequence(vector: Vector, problems: list[str]) -> None:
             state.delay_window,
         )
     for n, step in enumerate(steps):
-        for key in ("update_spec", "spec_update", "spec"):
+        for key in ("update_spec", "spec_update", "new_spec", "update", "spec"):
             if isinstance(step.get(key), Mapping):
                 spec = _spec(step[key])  # autoscaler.Update replaces the whole spec
         ready = step.get("ready_pods")
@@ -243,13 +243,14 @@ def window_average_sequence(vector: Vector, problems: list[str]) -> None:
     last_t = 0.0
     for n, op in enumerate(i.get("ops") or []):
         name = str(op["op"])
+        if name in ("resize", "resize_window"):
+            # Go's ResizeWindow reads time.Now(): the test's start (t=0) unless the vector says when
+            b = b.resize_window(float(op.get("window_s", op.get("value"))), float(op.get("t_s", 0.0)))
+            continue
         t = float(op.get("t_s", last_t))
         last_t = t
         if name == "record":
             b = b.record(t, float(op["value"]))
-            continue
-        if name in ("resize", "resize_window"):
-            b = b.resize_window(float(op.get("window_s", op.get("value"))), t)
             continue
         if name == "window_average":
             got: Any = b.window_average(t)
@@ -260,8 +261,18 @@ def window_average_sequence(vector: Vector, problems: list[str]) -> None:
             got = b.window_sum(t)
         elif name == "is_empty":
             got = b.is_empty(t)
-        elif name in ("num_buckets", "len_buckets"):
+        elif name in ("num_buckets", "len_buckets", "bucket_count"):
             got = len(b.buckets)
+        elif name in ("window", "window_s"):
+            got = b.window
+        elif name in ("smoothing_coeff", "decay_multiplier"):
+            got = b.smoothing_coeff
+        elif name in ("first_write", "first_write_s"):
+            got = b.first_write
+        elif name in ("last_write", "last_write_s"):
+            got = b.last_write
+        elif name == "first_write_is_zero":
+            got = b.first_write is None
         else:
             problems.append(f"op {n}: unknown op {name!r}")
             continue
