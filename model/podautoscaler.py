@@ -195,6 +195,9 @@ KNATIVE_ANNOTATIONS: dict[str, str] = {
     "scaleToZeroPodRetentionPeriod": "scale-to-zero-pod-retention-period",
     "metric-aggregation-algorithm": "metric-aggregation-algorithm",
     "metricAggregationAlgorithm": "metric-aggregation-algorithm",
+    # simulator extension: config-autoscaler keys (cluster-wide in Knative) for this PodAutoscaler
+    "max-scale-up-rate": "max-scale-up-rate",
+    "max-scale-down-rate": "max-scale-down-rate",
 }
 
 
@@ -298,6 +301,9 @@ def knative_annotation_issues(annotations: object) -> list[FieldIssue]:
     num("target", 0.01, None, "at least 0.01")
     num("target-utilization-percentage", 1.0, 100.0, "1 <= percentage <= 100")
     num("target-burst-capacity", -1.0, None, "at least -1 (-1: the activator stays in the path)")
+    # upstream: pkg/autoscaler/config/config.go validate (max-scale-up-rate and max-scale-down-rate > 1)
+    num("max-scale-up-rate", 1.0000001, None, "greater than 1")
+    num("max-scale-down-rate", 1.0000001, None, "greater than 1")
     duration("window", 6.0, 3600.0, "6s <= window <= 1h")
     duration("scale-down-delay", 0.0, 3600.0, "0s <= delay <= 1h")
     duration("scale-to-zero-pod-retention-period", 0.0, 3600.0, "0s <= period <= 1h")

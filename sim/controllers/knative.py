@@ -32,6 +32,7 @@ from sim.decisions.knative.config import (
     Metric,
     Reachability,
     aggregation_weighted,
+    config_with,
     make_decider_spec,
     windows,
 )
@@ -76,9 +77,9 @@ class KnativeKPA:
         self.metrics = metrics
         self.activation = activation
         self.events = events or (lambda e: None)
-        self.config = config or AutoscalerConfig()
         self.pa = dict(pa)
         meta = self.pa.get("metadata") or {}
+        self.config = config_overrides(config or AutoscalerConfig(), meta.get("annotations") or {})
         self.namespace = str(meta.get("namespace") or "default")
         self.name = str(meta.get("name"))
         self.annotations: dict[str, str] = {
@@ -272,6 +273,20 @@ class KnativeKPA:
                 "scalingMetric": self.decider_spec.scaling_metric,
             },
         }
+
+
+def config_overrides(base: AutoscalerConfig, annotations: Mapping[str, Any]) -> AutoscalerConfig:
+    """Simulator extension: `autoscaling.knative.dev/max-scale-up-rate` and `max-scale-down-rate` on the
+    PodAutoscaler override config-autoscaler's cluster-wide values for it (validated at admission)."""
+    changes: dict[str, float] = {}
+    for key, field_name in (
+        ("max-scale-up-rate", "MaxScaleUpRate"),
+        ("max-scale-down-rate", "MaxScaleDownRate"),
+    ):
+        raw = annotations.get(f"autoscaling.knative.dev/{key}")
+        if raw is not None:
+            changes[field_name] = float(str(raw))
+    return config_with(base, changes) if changes else base
 
 
 def start_knative_controllers(
