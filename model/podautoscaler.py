@@ -453,5 +453,14 @@ def podautoscaler_issues(obj: Mapping[str, Any]) -> list[FieldIssue]:
                     "spec.scaleTargetRef.name", "Required value: the Deployment to scale must be named"
                 )
             )
+        annotations = meta.get("annotations") or {}
+        if ref.get("kind") == "DisaggregatedService" and not annotations.get("scaler.bud.studio/role"):
+            issues.append(
+                FieldIssue(
+                    "metadata.annotations",
+                    "Required value: a DisaggregatedService scaleTargetRef needs the role to scale in the "
+                    "annotation scaler.bud.studio/role (or target the role's Deployment <ds>-<role>)",
+                )
+            )
         return issues
     return aibrix_issues(obj)
