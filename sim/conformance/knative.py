@@ -123,7 +123,9 @@ def decider_sequence(vector: Vector, problems: list[str]) -> None:
     spec = _spec(i.get("spec") or {})
     steps = list(i.get("steps") or [])
     t0 = float(i.get("construction_t_s", 0.0))
-    state = new_decider_state(spec, int(i.get("ready_pods_at_construction") or 0), t0)
+    # upstream newTestAutoscaler starts with one ready pod (meta: "initial ready pods": 1)
+    ready0 = i.get("ready_pods_at_construction", 1)
+    state = new_decider_state(spec, int(ready0 or 0), t0)
     prep = i.get("prep_state")
     if isinstance(prep, Mapping):
         pt = prep.get("panic_time_s", state.panic_time)
