@@ -54,3 +54,33 @@ def test_runs_are_deterministic() -> None:
     a = _world("knative", until=240.0)
     b = _world("knative", until=240.0)
     assert list(a.event_log()) == list(b.event_log())
+
+
+def test_knative_kpa_on_the_role_deployment(tmp_path: Path) -> None:
+    """scaleTargetRef = the role's Deployment `<ds>-<role>` (Knative's own shape); under `corrected` the
+    DisaggregatedService controller leaves the autoscaled replicas alone."""
+    import yaml
+
+    pa = yaml.safe_load((ROOT / "scenarios" / "manifests" / "compare-decode-knative.yaml").read_text())
+    pa["metadata"]["annotations"].pop("scaler.bud.studio/role")
+    pa["spec"]["scaleTargetRef"] = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "llm-pipeline-decode",
+    }
+    (tmp_path / "pa.yaml").write_text(yaml.safe_dump(pa))
+    scenario = yaml.safe_load((ROOT / "scenarios" / "compare-knative.yaml").read_text())
+    scenario["manifests"] = [
+        {"path": str(ROOT / "scenarios" / "manifests" / "compare-pipeline.yaml")},
+        {"path": str(tmp_path / "pa.yaml")},
+    ]
+    scenario["workload"]["trace"] = str(ROOT / "scenarios" / "traces" / "AzureLLMInferenceTrace_conv.csv")
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(scenario))
+    world = World(load_scenario(tmp_path / "s.yaml", until=480.0, profile="corrected", allow_outside=True))
+    world.build()
+    world.run()
+    decisions = _decisions(world, "knative-kpa")
+    assert decisions and all(d["target"] == "Deployment/default/llm-pipeline-decode" for d in decisions)
+    dep = world.api.peek("Deployment", "default", "llm-pipeline-decode")
+    assert any(d["scaled"] and d["write"] == "ok" for d in decisions)
+    assert dep["spec"]["replicas"] >= 1
