@@ -393,6 +393,11 @@ class World:
     def run_notes(self) -> list[str]:
         """Facts a reader of the report must know to interpret it."""
         notes = list(self.notes)
+        for k in self.knative:
+            notes.append(
+                f"Knative PodAutoscaler {k.name} is held by its KPA controller, not stored in the API server "
+                "(AIBrix's PodAutoscaler shares the kind name): its state is under autoscalers in summary.json"
+            )
         if self.api is not None:
             for obj in self.api.all_objects("BudAIScaler"):
                 spec = obj.get("spec") or {}
