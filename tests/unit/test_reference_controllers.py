@@ -84,3 +84,48 @@ def test_knative_kpa_on_the_role_deployment(tmp_path: Path) -> None:
     dep = world.api.peek("Deployment", "default", "llm-pipeline-decode")
     assert any(d["scaled"] and d["write"] == "ok" for d in decisions)
     assert dep["spec"]["replicas"] >= 1
+
+
+def test_knative_scales_a_role_to_zero_and_back_through_the_activator(tmp_path: Path) -> None:
+    """min-scale 0: idle for a stable window -> Inactive -> after the grace period 0 replicas; requests
+    buffered in front of the role (the activator's share of the concurrency) bring it back."""
+    import shutil
+
+    import yaml
+
+    shutil.copy(ROOT / "scenarios" / "manifests" / "compare-pipeline.yaml", tmp_path / "pipeline.yaml")
+    pa = yaml.safe_load((ROOT / "scenarios" / "manifests" / "compare-decode-knative.yaml").read_text())
+    pa["metadata"]["annotations"]["autoscaling.knative.dev/min-scale"] = "0"
+    (tmp_path / "pa.yaml").write_text(yaml.safe_dump(pa))
+    scenario = {
+        "apiVersion": "dsim/v1",
+        "kind": "Scenario",
+        "name": "knative-scale-to-zero",
+        "seed": 5,
+        "duration": "10m",
+        "profile": "corrected",
+        "cluster": {"nodePools": [{"name": "gpu", "count": 2, "cpu": "64", "memory": "512Gi", "gpus": 8}]},
+        "manifests": [{"path": "pipeline.yaml"}, {"path": "pa.yaml"}],
+        "lifecycle": {"decode": {"ready": {"distribution": "constant", "value": 20}}},
+        "workload": {
+            "synthetic": {
+                "shape": "phases",
+                "rate": 2,
+                "phases": [{"at": "4m", "rate": 0}, {"at": "8m", "rate": 2}],
+                "inputTokens": 256,
+                "outputTokens": 64,
+            },
+            "startAt": "2m",
+            "queueTimeout": "2m",
+        },
+    }
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(scenario))
+    world = World(load_scenario(tmp_path / "s.yaml"))
+    world.build()
+    world.run()
+    decode = [e for e in world.recorder.scale_events if e["role"] == "decode"]
+    to_zero = [e["t"] for e in decode if e["to"] == 0]
+    from_zero = [e["t"] for e in decode if e["from"] == 0 and e["to"] > 0]
+    assert len(to_zero) == 2 and len(from_zero) == 2  # before the first traffic, and in the idle phase
+    assert to_zero[1] < 480.0 < from_zero[1] < 500.0  # woken within seconds of the traffic coming back
+    assert world.request_counts()["dropped"] == 0
