@@ -48,8 +48,8 @@ def _f(i: Mapping[str, Any], *names: str, default: float = 0.0) -> float:
 def kpa_target(i: Mapping[str, Any], _: str) -> int:
     replicas, _max_panic = kpa_compute_target_replicas(
         _f(i, "current_pod_count", "current_replicas"),
-        stable=_f(i, "stable_value"),
-        panic=_f(i, "panic_value"),
+        stable=_f(i, "stable_value", "stable"),
+        panic=_f(i, "panic_value", "panic"),
         target=_f(i, "target_value"),
         max_scale_up_rate=_f(i, "max_scale_up_rate", default=2.0),
         max_scale_down_rate=_f(i, "max_scale_down_rate", default=2.0),
@@ -66,7 +66,7 @@ def apa_target(i: Mapping[str, Any], _: str) -> int:
     return apa_compute_target_replicas(
         _f(i, "current_pod_count", "current_replicas"),
         target=_f(i, "target_value"),
-        use_per_pod=_f(i, "current_use_per_pod", "current_value"),
+        use_per_pod=_f(i, "current_use_per_pod", "use_per_pod", "current_value", "stable_value"),
         up_tolerance=_f(i, "up_tolerance", default=0.1),
         down_tolerance=_f(i, "down_tolerance", default=0.1),
         max_scale_up_rate=_f(i, "max_scale_up_rate", default=2.0),
