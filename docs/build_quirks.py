@@ -20,6 +20,7 @@ AREAS = [
     ("budscaler.md", "BudScaler and KPA algorithms"),
     ("hpa.md", "HPA strategy"),
     ("metrics.md", "Metrics collection"),
+    ("reference-autoscalers.md", "Reference autoscalers (Knative KPA, AIBrix PodAutoscaler)"),
     ("model.md", "API and schema discrepancies (documentation, not switches)"),
 ]
 

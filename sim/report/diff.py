@@ -70,6 +70,7 @@ def diff_rows(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[DiffRow]:
             ("scale_downs", "scale downs"),
         ):
             rows.append(DiffRow(f"role {role}", label, xa.get(key), xb.get(key)))
+        rows.append(DiffRow(f"role {role}", "scaler", scaler_kind(a, role), scaler_kind(b, role)))
         rows.append(
             DiffRow(
                 f"role {role}",
@@ -90,6 +91,13 @@ def diff_rows(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[DiffRow]:
             continue  # enabled but never fired in either run
         rows.append(DiffRow("quirks triggered", q, qa.get(q, 0), qb.get(q, 0)))
     return rows
+
+
+def scaler_kind(summary: Mapping[str, Any], role: str) -> str:
+    """What drives `role` in a run (BudAIScaler <strategy>, Knative KPA, AIBrix KPA/APA, native HPA)."""
+    from sim.report.refcompare import scaler_of
+
+    return scaler_of(summary.get("autoscalers") or {}, role)
 
 
 def _pass(value: object) -> str:
