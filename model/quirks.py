@@ -43,6 +43,10 @@ class Quirk(StrEnum):
     CUSTOM_SOURCE_USES_RESOURCE_FETCHER = "custom_source_uses_resource_fetcher"
     # HPA strategy (algorithm/hpa.go BuildHPA)
     HPA_TARGETS_DS_DROPS_ROLE = "hpa_targets_ds_drops_role"
+    # BudScaler prediction and learning (autoscaler.go, learning/system.go, learning/storage.go)
+    PREDICTOR_HISTORY_SHARED_ACROSS_SCALERS = "predictor_history_shared_across_scalers"
+    LEARNING_NEVER_PERSISTED = "learning_never_persisted"
+    LEARNING_UNUSED_BY_PREDICTION = "learning_unused_by_prediction"
 
 
 @dataclass(frozen=True)
@@ -161,6 +165,21 @@ QUIRK_INFO: dict[Quirk, QuirkInfo] = {
         "HPA strategy",
         "algorithm/hpa.go BuildHPA",
         "an HPA built for a DS role targets the DS itself (role dropped): no scale subresource, FailedGetScale",
+    ),
+    Quirk.PREDICTOR_HISTORY_SHARED_ACROSS_SCALERS: QuirkInfo(
+        "prediction",
+        "autoscaler.go NewAutoScaler, getPredictionData",
+        "one predictor history per metric name for all scalers: scalers reading the same metric name predict from each other's samples",
+    ),
+    Quirk.LEARNING_NEVER_PERSISTED: QuirkInfo(
+        "learning",
+        "autoscaler.go PersistLearningData (never called)",
+        "learning data is never saved to its ConfigMap: a controller restart loses everything learned",
+    ),
+    Quirk.LEARNING_UNUSED_BY_PREDICTION: QuirkInfo(
+        "learning",
+        "autoscaler.go GetSeasonalAdjustment / GetPatternAdjustment (never called)",
+        "seasonal profiles are learned and calibrated but never read: the prediction is the linear trend alone",
     ),
 }
 

@@ -484,8 +484,9 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("latency.png", "Latency"),
     ("queue.png", "Queues and drops"),
     ("metrics.png", "What the autoscalers read"),
+    ("prediction.png", "Prediction: predicted against observed metric, and confidence"),
 )
-OPTIONAL_FIGURES = frozenset({"metrics.png"})
+OPTIONAL_FIGURES = frozenset({"metrics.png", "prediction.png"})
 """Drawn only when there is something to show (no autoscaler read a metric: no metrics.png)."""
 
 
@@ -525,6 +526,64 @@ def render_run_plots(
             if p is not None
         ),
     ]
+
+
+def prediction_series(events: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """scaler -> its decision events that carry a prediction (BudAIScalers with predictionConfig.enabled)."""
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for e in events:
+        if e.get("event") == "decision" and isinstance(e.get("prediction"), Mapping):
+            out.setdefault(str(e.get("scaler", "")), []).append(e)
+    return dict(sorted(out.items()))
+
+
+def plot_prediction(events: Sequence[Mapping[str, Any]], path: Path, *, title: str = "") -> Path | None:
+    """Per scaler with prediction enabled: the metric it observed and the value its predictor
+    extrapolated `lookAhead` ahead (top), and the predictor's confidence with upstream's 0.7 gate,
+    the decisions where the prediction was blended in marked (bottom). None when no scaler predicts."""
+    series = prediction_series(events)
+    if not series:
+        return None
+    t_max = max(float(e.get("t", 0.0)) for rows in series.values() for e in rows)
+    div, xlabel = _time_axis(t_max)
+    n = len(series)
+    fig, axes = plt.subplots(
+        2 * n,
+        1,
+        figsize=(11, 4.2 * n + 0.6),
+        sharex=True,
+        squeeze=False,
+        height_ratios=[2.0, 1.0] * n,
+        layout="constrained",
+    )
+    for i, (scaler, rows) in enumerate(series.items()):
+        top, bottom = axes[2 * i][0], axes[2 * i + 1][0]
+        p = [r["prediction"] for r in rows]
+        t = [float(r.get("t", 0.0)) / div for r in rows]
+        observed = [float("nan") if x.get("observed") is None else float(x["observed"]) for x in p]
+        predicted = [
+            float("nan") if x.get("predictedValue") is None else float(x["predictedValue"]) for x in p
+        ]
+        metric = next((str(x.get("metric")) for x in p if x.get("metric")), "metric")
+        top.plot(t, observed, color="#444444", linewidth=0.8, label=f"observed {metric}")
+        top.plot(t, predicted, color="#d62728", linewidth=1.0, label="predicted (look-ahead)")
+        top.set_ylabel(metric, fontsize=8)
+        top.set_title(f"{scaler}", fontsize=9, loc="left")
+        top.legend(loc="upper right", fontsize=7)
+        conf = [float("nan") if x.get("confidence") is None else float(x["confidence"]) for x in p]
+        bottom.plot(t, conf, color="#1f77b4", linewidth=0.9, label="confidence")
+        bottom.axhline(0.7, color="#999999", linestyle="--", linewidth=0.8, label="gate 0.7")
+        used_t = [ti for ti, x in zip(t, p, strict=True) if x.get("used")]
+        used_c = [ci for ci, x in zip(conf, p, strict=True) if x.get("used")]
+        if used_t:
+            bottom.scatter(used_t, used_c, s=3, color="#2ca02c", label="blended in", zorder=3)
+        bottom.set_ylim(0, 1.05)
+        bottom.set_ylabel("confidence", fontsize=8)
+        bottom.legend(loc="lower right", fontsize=7)
+    axes[-1][0].set_xlabel(xlabel)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return _finish(fig, path)
 
 
 # --------------------------------------------------------------------------- notebooks: one run in detail
