@@ -304,6 +304,18 @@ class BudAIScalerReconciler:
         self.prediction = PredictionRuntime(api, informers, quirks, sim.wall_time)
         """The predictor book and learning systems of this controller process (sim/controllers/bud_learning.py)."""
 
+    def restart(self) -> None:
+        """What a restart of the controller process loses: everything held in memory (algorithm
+        states, the schedule-hint book, caches, the predictor's histories, the learning systems).
+        What survives is what the API server holds: the scalers' status (learningStatus included)
+        and, where it was saved, each scaler's learning ConfigMap, read back on first use."""
+        self._state.clear()
+        self._hint_book = ()
+        self._seconds_cache.clear()
+        self._refs.clear()
+        self._verdicts.clear()
+        self.prediction = PredictionRuntime(self.api, self.informers, self.quirks, self.sim.wall_time)
+
     # --- helpers ---------------------------------------------------------------------------
 
     def _cache_get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
