@@ -77,7 +77,10 @@ class World:
                 "spec": {
                     "replicas": replicas,
                     "selector": {"matchLabels": labels},
-                    "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": "x"}]}},
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {"containers": [{"name": "c", "image": "x"}]},
+                    },
                 },
             }
         )
@@ -178,7 +181,9 @@ def test_persist_conflict_is_reported_and_retried_later() -> None:
     # the API server refuses ConfigMap updates with Conflict for 20 s, as it does for a stale resourceVersion
     w.api.faults.add(FaultWindow(start=300.0, end=320.0, kind="conflict", kinds=("ConfigMap",)))
     w.sim.run(until=700.0)
-    persists = [(e["t"], e["learning"].get("persist")) for e in w.decisions("s") if "persist" in e["learning"]]
+    persists = [
+        (e["t"], e["learning"].get("persist")) for e in w.decisions("s") if "persist" in e["learning"]
+    ]
     assert ("Conflict" in [p for _, p in persists]) and persists[-1][1] == "ok"
     failed = [e for e in w.events if e["event"] == "learning-persist-failed"]
     assert failed and failed[0]["error"] == "Conflict"
