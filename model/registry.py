@@ -6,7 +6,7 @@ from model.apps import Deployment
 from model.autoscaling import HorizontalPodAutoscaler, Scale
 from model.base import KubeModel
 from model.budaiscaler import BudAIScaler
-from model.core import Node, Pod, Service
+from model.core import ConfigMap, Node, Pod, Service
 from model.disaggregated import DisaggregatedService
 
 KINDS: dict[tuple[str, str], type[KubeModel]] = {
@@ -18,6 +18,7 @@ KINDS: dict[tuple[str, str], type[KubeModel]] = {
     ("autoscaling/v1", "Scale"): Scale,
     ("scaler.bud.studio/v1alpha1", "DisaggregatedService"): DisaggregatedService,
     ("scaler.bud.studio/v1alpha1", "BudAIScaler"): BudAIScaler,
+    ("v1", "ConfigMap"): ConfigMap,
 }
 
 CLUSTER_SCOPED_KINDS = frozenset({"Node"})

@@ -115,10 +115,11 @@ class PredictionRuntime:
         spec = scaler.get("spec") or {}
         ns, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
         shared = Quirk.PREDICTOR_HISTORY_SHARED_ACROSS_SCALERS in self.quirks
+        who = f"{ns}/{name}"
         for metric, value in averages.items():
-            self.book.record(history_key(ns, name, metric, shared=shared), value, now)
+            self.book.record(history_key(ns, name, metric, shared=shared), value, now, who)
             if self.alt_book is not None:
-                self.alt_book.record(history_key(ns, name, metric, shared=False), value, now)
+                self.alt_book.record(history_key(ns, name, metric, shared=False), value, now, who)
         if not spec.get("metricsSources"):
             return PredictionOutcome(None, None, None)
         names = prediction_metric_names(spec)
@@ -162,7 +163,10 @@ class PredictionRuntime:
             alt = _as_data(run(self.book, shared, minutes * 60.0, not unused))
             if alt != data:
                 without[Quirk.PREDICTION_LOOKAHEAD_FIXED] = alt
-        if self.alt_book is not None:
+        if self.alt_book is not None and not self.book.fed_only_by(
+            history_key(ns, name, metric, shared=True), who
+        ):
+            # (a shared series only this scaler ever fed is its own series: nothing to compare)
             alt = _as_data(run(self.alt_book, False, ahead, not unused))
             if alt != data:
                 without[Quirk.PREDICTOR_HISTORY_SHARED_ACROSS_SCALERS] = alt

@@ -11,6 +11,7 @@ import pytest
 
 from model.quirks import Quirk, QuirkSet
 from sim.apiserver import APIServer
+from sim.apiserver.admission import model_admission
 from sim.apiserver.faults import FaultWindow
 from sim.clock import Simulation
 from sim.controllers.bud_learning import PredictionRuntime
@@ -55,7 +56,7 @@ def scaler(name: str, target: str, **pred: Any) -> dict[str, Any]:
 class World:
     def __init__(self, profile: str, per_app: dict[str, tuple[float, float]]) -> None:
         self.sim = Simulation(seed=3)
-        self.api = APIServer(self.sim)
+        self.api = APIServer(self.sim, admission=model_admission)  # as in a scenario run
         self.informers = InformerFactory(self.sim, self.api)
         self.events: list[dict[str, Any]] = []
         self.rec: BudAIScalerReconciler = start_budaiscaler_controller(

@@ -89,6 +89,8 @@ class PredictionAccuracyTracker:
         self.last_calibration: datetime | None = None
         self.calibration_needed = False
         self.total_predictions = 0
+        self._resets = 0
+        self._direction_cache: tuple[tuple[int, int], float] | None = None
 
     def record_outcome(
         self, at: datetime, predicted: int, actual: int, predicted_dir: Direction, actual_dir: Direction
@@ -111,9 +113,13 @@ class PredictionAccuracyTracker:
             self.calibration_needed = True
 
     def overall_direction_accuracy(self) -> float:
-        correct = sum(d.correct for d in self.direction_accuracy)
-        total = sum(d.total for d in self.direction_accuracy)
-        return 0.0 if total == 0 else correct / total
+        """Sum over the 168 buckets (cached between outcomes: the status asks every reconcile)."""
+        key = (self.total_predictions, self._resets)
+        if self._direction_cache is None or self._direction_cache[0] != key:
+            correct = sum(d.correct for d in self.direction_accuracy)
+            total = sum(d.total for d in self.direction_accuracy)
+            self._direction_cache = (key, 0.0 if total == 0 else correct / total)
+        return self._direction_cache[1]
 
     def worst_time_slots(self, n: int) -> tuple[TimeSlotStats, ...]:
         """Buckets with data by MAPE, worst first. Go's sort.Slice is not stable; ties keep bucket order here."""
@@ -171,6 +177,7 @@ class PredictionAccuracyTracker:
             self.hourly_mape[idx] = _ra()
             self.hourly_rmse[idx] = _ra()
             self.direction_accuracy[idx] = RunningAccuracy()
+            self._resets += 1
 
     def reset_calibration_flag(self, at: datetime) -> None:
         self.calibration_needed = False

@@ -120,13 +120,20 @@ class PredictorBook:
     def __init__(self, max_history: int = DEFAULT_MAX_HISTORY) -> None:
         self.max_history = max_history
         self._series: dict[HistoryKey, _Series] = {}
+        self._feeders: dict[HistoryKey, set[str]] = {}
 
-    def record(self, key: HistoryKey, value: float, t: float) -> None:
-        """upstream: Predictor.RecordMetric (insert in time order after equal times, keep the newest)."""
+    def record(self, key: HistoryKey, value: float, t: float, feeder: str = "") -> None:
+        """upstream: Predictor.RecordMetric (insert in time order after equal times, keep the newest).
+        `feeder` names who recorded it (the scaler), so a caller can tell a shared series from one
+        only its own scaler ever fed."""
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = _Series(self.max_history)
         series.record(value, t)
+        self._feeders.setdefault(key, set()).add(feeder)
+
+    def fed_only_by(self, key: HistoryKey, feeder: str) -> bool:
+        return self._feeders.get(key, set()) <= {feeder}
 
     def history(self, key: HistoryKey) -> tuple[DataPoint, ...]:
         series = self._series.get(key)

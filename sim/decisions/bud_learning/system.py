@@ -8,6 +8,7 @@ persist interval, and `at` (the simulated wall clock) stamps records and picks h
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -151,6 +152,8 @@ class LearningSystem:
         self.verified = 0
         self.calibrations: list[CalibrationResult] = []
         self.loaded_from_storage = False
+        self._next_due: float | None = math.inf
+        """The earliest verify_at pending (None: unknown, scan)."""
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -189,7 +192,11 @@ class LearningSystem:
                 metric_snapshots=dict(x.metric_snapshots),
             )
             look = x.look_ahead_minutes * 60.0 if x.look_ahead_minutes > 0 else self.look_ahead_s
+            if len(self.feedback) == FEEDBACK_BUFFER:
+                self._next_due = None  # the oldest is overwritten: recompute the earliest due time
             self.feedback.push(PendingVerification(record, x.t + look, x.scaler_name, x.namespace))
+            if self._next_due is not None:
+                self._next_due = min(self._next_due, x.t + look)
         for metric in sorted(x.metric_snapshots):
             self.seasonal.update(metric, x.at, x.metric_snapshots[metric])
         self.patterns.update_history(x.metric_snapshots, x.llm_metrics, now=now)
@@ -200,12 +207,15 @@ class LearningSystem:
     def verify_past_predictions(self, actual: int, now: float, at: datetime) -> int:
         """upstream: VerifyPastPredictions — every pending record due by `now` is judged against
         the scaler's actual replicas *now*. Returns how many were verified."""
+        if self._next_due is not None and now < self._next_due:
+            return 0  # nothing is due (the scan below would keep every item in place)
         due: list[PendingVerification] = []
         keep: list[PendingVerification] = []
         for item in self.feedback.get_all():
             if item is None:
                 continue
             (keep if now < item.verify_at else due).append(item)
+        self._next_due = min((item.verify_at for item in keep), default=math.inf)
         if not due:
             return 0  # upstream rebuilds the buffer with the same items in the same order
         self.feedback = RingBuffer(FEEDBACK_BUFFER)
