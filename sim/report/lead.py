@@ -47,6 +47,22 @@ def scale_up_leads(
     return out
 
 
+def daily_first_reach(
+    scale_events: Sequence[Mapping[str, Any]], role: str, level: int, *, from_hour: float, to_hour: float
+) -> dict[int, float]:
+    """day -> the first time (seconds since the run's start) in [from_hour, to_hour) of that day at
+    which `role` scaled to >= `level` from below it (days of 86,400 s from t = 0)."""
+    out: dict[int, float] = {}
+    for e in scale_events:
+        if str(e.get("role", "")) != role:
+            continue
+        t = float(e.get("t", 0.0))
+        day, hour = int(t // 86400), (t % 86400) / 3600.0
+        if from_hour <= hour < to_hour and int(e.get("to") or 0) >= level > int(e.get("from") or 0):
+            out.setdefault(day, t)
+    return out
+
+
 def gpu_hours(folder: Path) -> dict[str, float]:
     """role -> GPU-hours of one run folder (needs manifests.resolved.yaml and scenario.resolved.yaml)."""
     from sim.report.analysis import DS_KIND, pod_seconds, role_cost_models
