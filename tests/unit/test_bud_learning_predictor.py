@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.decisions.bud.prediction import confidence, predict_linear, record_metric
+from sim.decisions.bud.prediction import DataPoint, confidence, predict_linear, record_metric
 from sim.decisions.bud_learning.predictor import PredictorBook, prediction_metric_names, target_value_for
 
 points = st.lists(
@@ -18,7 +18,7 @@ points = st.lists(
 @given(points, st.sampled_from([0.0, 900.0, 1800.0]), st.integers(5, 40))
 def test_book_equals_the_pure_predictor(pts: list[tuple[float, float]], ahead: float, cap: int) -> None:
     book = PredictorBook(max_history=cap)
-    history: tuple = ()
+    history: tuple[DataPoint, ...] = ()
     for t, v in pts:
         book.record(("m",), v, t)
         history = record_metric(history, v, t, max_history=cap)
