@@ -20,6 +20,7 @@ from model.scenario import (
     FailNode,
     KillPods,
     MetricsOutage,
+    RestartController,
     Scenario,
     Synthetic,
     SyntheticShape,
@@ -112,7 +113,7 @@ class World:
         sink = self.recorder.controller_event
         start_disaggregated_controller(self.sim, self.api, self.informers, quirks=self.quirks, events=sink)
         metrics = OutageAwareMetrics(self)
-        start_budaiscaler_controller(
+        self.bud_reconciler = start_budaiscaler_controller(
             self.sim,
             self.api,
             self.informers,
@@ -263,6 +264,9 @@ class World:
         elif isinstance(fault, FailNode):
             self.cluster.fail_node(fault.node)
             record["node"] = fault.node
+        elif isinstance(fault, RestartController):
+            self.bud_reconciler.restart()  # in-memory state lost; the API server's objects stay
+            record["controller"] = fault.controller
         else:
             record.update(fault.model_dump(mode="json", by_alias=True, exclude={"type", "at", "name"}))
         self.events.emit(record)
