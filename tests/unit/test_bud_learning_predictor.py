@@ -45,3 +45,17 @@ def test_metric_names_and_targets_as_autoscaler_go() -> None:
     ]
     assert target_value_for(spec, "a") == 7.0  # the first parsable one
     assert target_value_for(spec, "missing") == 50.0  # getTargetValueForMetric's fallback
+
+
+@given(st.integers(1, 6), st.lists(st.integers(), max_size=15))
+def test_ring_buffer_of_equals_pushing_one_by_one(cap: int, items: list[int]) -> None:
+    from sim.decisions.bud.learning import RingBuffer
+
+    pushed: RingBuffer[int] = RingBuffer(cap)
+    for i in items:
+        pushed.push(i)
+    built = RingBuffer.of(cap, items)
+    assert built.get_all() == pushed.get_all() and built.last(cap) == pushed.last(cap)
+    pushed.push(-1)
+    built.push(-1)
+    assert built.get_all() == pushed.get_all()

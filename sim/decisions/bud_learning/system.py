@@ -218,9 +218,7 @@ class LearningSystem:
         self._next_due = min((item.verify_at for item in keep), default=math.inf)
         if not due:
             return 0  # upstream rebuilds the buffer with the same items in the same order
-        self.feedback = RingBuffer(FEEDBACK_BUFFER)
-        for item in keep:
-            self.feedback.push(item)
+        self.feedback = RingBuffer.of(FEEDBACK_BUFFER, keep)
         for pv in due:
             r = pv.record
             r.outcome_replicas = actual
