@@ -57,6 +57,7 @@ SERVED: tuple[Served, ...] = (
     _stored("horizontalpodautoscalers", "HorizontalPodAutoscaler", ("hpa",)),
     _stored("disaggregatedservices", "DisaggregatedService", ("dsvc",)),
     _stored("budaiscalers", "BudAIScaler", ("bas",)),
+    _stored("podautoscalers", "PodAutoscaler", ("pa",)),  # AIBrix (autoscaling.aibrix.ai)
 )
 
 BY_PATH: dict[tuple[str, str, str], Served] = {(s.group, s.version, s.plural): s for s in SERVED}
