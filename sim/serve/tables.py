@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from datetime import datetime
 from typing import Any
 
@@ -76,19 +78,50 @@ def _columns(kind: str) -> tuple[list[dict[str, Any]], Any]:
             ]
 
         return [_col("Ready"), _col("Up-to-date", "integer"), _col("Available", "integer")], cells
-    if kind == "BudAIScaler":
-
-        def bas(o: dict[str, Any]) -> list[Any]:
-            sp, st = o.get("spec") or {}, o.get("status") or {}
-            target = (sp.get("scaleTargetRef") or {}).get("name", "")
-            return [target, sp.get("minReplicas", ""), sp.get("maxReplicas", ""), st.get("desiredScale", "")]
-
-        return [_col("Target"), _col("Min"), _col("Max"), _col("Desired")], bas
+    printer = _crd_columns().get(kind)
+    if printer is not None:
+        cols = [_col(c["name"], c.get("type", "string")) for c in printer]
+        paths = [c["jsonPath"] for c in printer]
+        return cols, lambda o: [_json_path(o, p) for p in paths]
     if kind == "Node":
         return [_col("Status")], lambda o: [_node_status(o)]
     if kind == "Namespace":
         return [_col("Status")], lambda o: [(o.get("status") or {}).get("phase", "Active")]
     return [], lambda o: []
+
+
+@functools.cache
+def _crd_columns() -> dict[str, list[dict[str, Any]]]:
+    """The CRDs' additionalPrinterColumns (model/crd.py) but AGE, which every table ends with."""
+    from model.crd import all_crds
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    for crd in all_crds():
+        cols = crd["spec"]["versions"][0].get("additionalPrinterColumns") or []
+        out[crd["spec"]["names"]["kind"]] = [c for c in cols if c.get("name") != "AGE"]
+    return out
+
+
+_FILTER = re.compile(r"^(?P<list>[\w.]*)\[\?\(@\.(?P<key>\w+)=='(?P<value>[^']*)'\)\]\.(?P<field>\w+)$")
+
+
+def _json_path(obj: dict[str, Any], path: str) -> Any:
+    """The two JSONPath shapes the CRDs' printer columns use: `.a.b` and `.a[?(@.k=='v')].f`."""
+    m = _FILTER.match(path)
+    if m is not None:
+        items = _dotted(obj, m["list"])
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict) and item.get(m["key"]) == m["value"]:
+                return item.get(m["field"], "")
+        return ""
+    value = _dotted(obj, path)
+    return "" if value is None or isinstance(value, dict | list) else value
+
+
+def _dotted(obj: Any, path: str) -> Any:
+    for seg in path.strip(".").split("."):
+        obj = obj.get(seg) if isinstance(obj, dict) else None
+    return obj
 
 
 def _node_status(o: dict[str, Any]) -> str:

@@ -46,8 +46,12 @@ def kube(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServeServer
         yield server, kc, folder
 
 
-def kubectl(kc: Path, folder: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+def kubectl(
+    kc: Path, folder: Path, *args: str, ok: bool = True, editor: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KUBECONFIG": str(kc), "HOME": str(folder)}
+    if editor is not None:
+        env["KUBE_EDITOR"] = editor
     done = subprocess.run(
         ["kubectl", "--cache-dir", str(folder / "cache"), "--request-timeout", "20s", *args],
         env=env,
@@ -104,3 +108,15 @@ def test_invalid_apply_and_explain(kube: tuple[ServeServer, Path, Path]) -> None
     assert failed.returncode == 1 and "is invalid" in failed.stderr and "cpu" in failed.stderr
     explained = kubectl(kc, folder, "explain", "budaiscalers.spec").stdout
     assert "maxReplicas" in explained
+
+
+def test_edit_and_crd_table(kube: tuple[ServeServer, Path, Path]) -> None:
+    server, kc, folder = kube
+    table = kubectl(kc, folder, "get", "disaggregatedservices").stdout.splitlines()
+    assert table[0].split() == ["NAME", "TYPE", "PHASE", "AGE"]
+    editor = folder / "editor.sh"
+    editor.write_text("#!/bin/sh\nsed -i 's/^  serviceType: .*/  serviceType: Custom/' \"$1\"\n")
+    editor.chmod(0o755)
+    kubectl(kc, folder, "edit", "disaggregatedservice", "llm-pipeline", editor=str(editor))
+    edited = server.driver.api.peek("DisaggregatedService", "default", "llm-pipeline")
+    assert edited["spec"].get("serviceType") == "Custom"
