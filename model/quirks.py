@@ -47,6 +47,10 @@ class Quirk(StrEnum):
     AIBRIX_PANIC_STATELESS = "aibrix_panic_stateless"
     AIBRIX_COOLDOWN_PICKS_EXTREME = "aibrix_cooldown_picks_extreme"
     AIBRIX_KPA_AVERAGE_AS_TOTAL = "aibrix_kpa_average_as_total"
+    # BudScaler prediction and learning (autoscaler.go, learning/system.go, learning/storage.go)
+    PREDICTOR_HISTORY_SHARED_ACROSS_SCALERS = "predictor_history_shared_across_scalers"
+    LEARNING_NEVER_PERSISTED = "learning_never_persisted"
+    LEARNING_UNUSED_BY_PREDICTION = "learning_unused_by_prediction"
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,21 @@ QUIRK_INFO: dict[Quirk, QuirkInfo] = {
         "AIBrix controller",
         "podautoscaler_controller.go stabilizeRecommendation",
         "the scale-down cooldown takes the minimum recommendation of its window (the scale-up one the maximum): no cooldown at all",
+    ),
+    Quirk.PREDICTOR_HISTORY_SHARED_ACROSS_SCALERS: QuirkInfo(
+        "prediction",
+        "autoscaler.go NewAutoScaler, getPredictionData",
+        "one predictor history per metric name for all scalers: scalers reading the same metric name predict from each other's samples",
+    ),
+    Quirk.LEARNING_NEVER_PERSISTED: QuirkInfo(
+        "learning",
+        "autoscaler.go PersistLearningData (never called)",
+        "learning data is never saved to its ConfigMap: a controller restart loses everything learned",
+    ),
+    Quirk.LEARNING_UNUSED_BY_PREDICTION: QuirkInfo(
+        "learning",
+        "autoscaler.go GetSeasonalAdjustment / GetPatternAdjustment (never called)",
+        "seasonal profiles are learned and calibrated but never read: the prediction is the linear trend alone",
     ),
 }
 

@@ -24,6 +24,7 @@ ADAPTER_MODULES: tuple[str, ...] = (
     "sim.conformance.bud",
     "sim.conformance.knative",
     "sim.conformance.aibrix",
+    "sim.conformance.bud_learning",
 )
 
 

@@ -208,6 +208,9 @@ def diff_runs(
     divergence = first_divergence(run_a / "events.jsonl", run_b / "events.jsonl")
     if divergence is not None:
         rows.insert(7, DiffRow("run", "first differing event", divergence[0], divergence[1]))
+    from sim.report.lead import lead_and_cost
+
+    rows += [DiffRow(*r) for r in lead_and_cost(run_a, run_b)]
     if not quiet:
         print_terminal(rows, label_a, label_b, only_diff=only_diff)
     if out is None:

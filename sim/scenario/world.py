@@ -20,6 +20,7 @@ from model.scenario import (
     FailNode,
     KillPods,
     MetricsOutage,
+    RestartController,
     Scenario,
     Synthetic,
     SyntheticShape,
@@ -117,7 +118,7 @@ class World:
         sink = self.recorder.controller_event
         start_disaggregated_controller(self.sim, self.api, self.informers, quirks=self.quirks, events=sink)
         metrics = OutageAwareMetrics(self)
-        start_budaiscaler_controller(
+        self.bud_reconciler = start_budaiscaler_controller(
             self.sim,
             self.api,
             self.informers,
@@ -317,6 +318,9 @@ class World:
         elif isinstance(fault, FailNode):
             self.cluster.fail_node(fault.node)
             record["node"] = fault.node
+        elif isinstance(fault, RestartController):
+            self.bud_reconciler.restart()  # in-memory state lost; the API server's objects stay
+            record["controller"] = fault.controller
         else:
             record.update(fault.model_dump(mode="json", by_alias=True, exclude={"type", "at", "name"}))
         self.events.emit(record)
@@ -443,8 +447,9 @@ class World:
                 if (spec.get("predictionConfig") or {}).get("enabled"):
                     name = (obj.get("metadata") or {}).get("name")
                     notes.append(
-                        f"BudAIScaler {name} enables predictionConfig: it ran without prediction data "
-                        "(no predictor history in the simulation); only schedule hints can act as predictions"
+                        f"BudAIScaler {name} enables predictionConfig: the controller's predictor starts with "
+                        "no history at t=0 (upstream keeps none across restarts), so early predictions have low "
+                        "confidence and are ignored below 0.7"
                     )
         return notes
 
@@ -476,6 +481,7 @@ class World:
                     entry["strategy"] = spec.get("scalingStrategy")
                     entry["desired"] = status.get("desiredScale")
                     entry["actual"] = status.get("actualScale")
+                    entry.update(self._prediction_summary(key, obj))
                 else:
                     entry["strategy"] = "native HPA"
                     entry["desired"] = status.get("desiredReplicas")
@@ -506,6 +512,44 @@ class World:
             }
         for k in self.knative:
             out[f"PodAutoscaler.knative/{k.namespace}/{k.name}"] = k.summary()
+
+    def _prediction_summary(self, key: str, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """`prediction` and `learning` of a BudAIScaler with predictionConfig (issue 16), else nothing.
+
+        prediction.decisions: decisions made with a time-series prediction; used: those whose
+        prediction passed upstream's confidence gate (>= 0.7) and was blended in; changed: those
+        where the blend changed the replica count; mean_confidence over all of them.
+        learning.observations: feedback records given to the learning system; persisted: whether its
+        ConfigMap `<scaler>-learning-data` exists at the end of the run."""
+        spec = obj.get("spec") or {}
+        pred_cfg = spec.get("predictionConfig")
+        if not isinstance(pred_cfg, Mapping):
+            return {}
+        st = self.recorder.prediction_stats.get(key) or {}
+        n = int(st.get("decisions", 0))
+        out: dict[str, Any] = {
+            "prediction": {
+                "decisions": n,
+                "used": int(st.get("used", 0)),
+                "changed": int(st.get("changed", 0)),
+                "mean_confidence": (float(st.get("confidence_sum", 0.0)) / n) if n else None,
+            }
+        }
+        meta = obj.get("metadata") or {}
+        from sim.decisions.bud_learning.storage import config_map_name
+
+        cm_name = config_map_name(str(meta.get("name", "")))
+        persisted = any(
+            (o.get("metadata") or {}).get("name") == cm_name
+            and (o.get("metadata") or {}).get("namespace") == meta.get("namespace")
+            for o in self.api.all_objects("ConfigMap")
+        )
+        out["learning"] = {
+            "observations": int(st.get("observations", 0)),
+            "persisted": persisted,
+            "config_map": cm_name,
+        }
+        return out
 
     def quirks_triggered(self) -> dict[str, int]:
         counts = {q.value: 0 for q in self.quirks.enabled()}
