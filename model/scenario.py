@@ -27,7 +27,6 @@ from pydantic.alias_generators import to_camel
 
 from model.quirks import Profile, Quirk
 from model.slo import SLO, Cost, FindingsConfig, Severity
-from model.slo import SLO, Cost, FindingsConfig, Severity
 
 API_VERSION = "dsim/v1"
 KIND = "Scenario"
@@ -531,28 +530,6 @@ class NoFindings(ExpectationBase):
     kinds: list[str] | None = None
 
 
-class SloMet(ExpectationBase):
-    """The scenario's `slo` holds (every percentile threshold, or per request the `target` share),
-    or, with `minAttainment`, at least that share of finished requests met it; `role` / `class`
-    narrow it to one role's attributed thresholds or one request class (docs/slo.md)."""
-
-    type: Literal["slo"]
-    min_attainment: Annotated[float, Field(ge=0, le=1)] | None = None
-    min_goodput: Annotated[float, Field(ge=0)] | None = None
-    """Requests per second meeting every threshold."""
-    role: str | None = None
-    klass: str | None = Field(default=None, alias="class")
-
-
-class NoFindings(ExpectationBase):
-    """No finding (sim/findings/) of at least `minSeverity` was reported, optionally only of the
-    listed `kinds`."""
-
-    type: Literal["noFindings"]
-    min_severity: Severity = Severity.WARNING
-    kinds: list[str] | None = None
-
-
 INVARIANT_NAMES = (
     "request_conservation",
     "dependency_ordering",
@@ -664,19 +641,9 @@ def _derived_name(exp: Any) -> str:
     if isinstance(exp, InvariantHolds):
         return f"invariant {exp.invariant} holds"
     if isinstance(exp, SloMet):
-        scope = " ".join(x for x in (exp.role and f"role {exp.role}", exp.klass and f"class {exp.klass}") if x)
-        what = "SLO" + (f" ({scope})" if scope else "")
-        parts = []
-        if exp.min_attainment is not None:
-            parts.append(f"attainment >= {exp.min_attainment:.1%}")
-        if exp.min_goodput is not None:
-            parts.append(f"goodput >= {exp.min_goodput:g} req/s")
-        return f"{what} " + (" and ".join(parts) if parts else "met")
-    if isinstance(exp, NoFindings):
-        kinds = f" ({', '.join(exp.kinds)})" if exp.kinds else ""
-        return f"no findings of severity >= {exp.min_severity.value}{kinds}"
-    if isinstance(exp, SloMet):
-        scope = " ".join(x for x in (exp.role and f"role {exp.role}", exp.klass and f"class {exp.klass}") if x)
+        scope = " ".join(
+            x for x in (exp.role and f"role {exp.role}", exp.klass and f"class {exp.klass}") if x
+        )
         what = "SLO" + (f" ({scope})" if scope else "")
         parts = []
         if exp.min_attainment is not None:

@@ -91,7 +91,13 @@ def flapping(inp: FindingInputs) -> list[Finding]:
                     end,
                     f"{role} flapped between {low} and {high} replicas: {len(ep)} direction reversals"
                     + (f", one every {period:.0f} s" if period else ""),
-                    {"reversals": len(ep), "low": low, "high": high, "amplitude": high - low, "period_s": round(period, 3)},
+                    {
+                        "reversals": len(ep),
+                        "low": low,
+                        "high": high,
+                        "amplitude": high - low,
+                        "period_s": round(period, 3),
+                    },
                     "lengthen the scale-down stabilization window or the KPA stable window, scale on a "
                     "smoother metric (utilization, KV usage) than a queue length, or add a tolerance band",
                 )
@@ -306,7 +312,12 @@ def scale_up_lag(inp: FindingInputs) -> list[Finding]:
                         end,
                         f"{role} needed {cur} Ready replicas from {start:.0f} s (load rose from {prev}) and "
                         + (f"reached them {lag:.0f} s later" if caught is not None else "never reached them"),
-                        {"needed": cur, "needed_before": prev, "ready_at_rise": ready_at_start, "lag_s": round(lag, 3)},
+                        {
+                            "needed": cur,
+                            "needed_before": prev,
+                            "ready_at_rise": ready_at_start,
+                            "lag_s": round(lag, 3),
+                        },
                         "scale on a leading signal (arrivals, queue) with a shorter evaluation period, keep "
                         "warm headroom, or shorten the model load (lifecycle.ready)",
                     )

@@ -12,6 +12,7 @@ bound and the efficiency. Pure: recorded series in, summary.json's `cost` block 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,15 +27,19 @@ def _r(x: float, digits: int = 6) -> float:
     return round(float(x), digits)
 
 
-def idle_pod_seconds(pod_samples: Sequence[tuple[float, Mapping[str, Mapping[str, int]]]], role: str) -> float:
+def idle_pod_seconds(
+    pod_samples: Sequence[tuple[float, Mapping[str, Mapping[str, int]]]], role: str
+) -> float:
     """Left Riemann sum of the role's idle Ready pods over the load samples."""
     total = 0.0
-    for (t0, snap), (t1, _) in zip(pod_samples, pod_samples[1:]):
+    for (t0, snap), (t1, _) in itertools.pairwise(pod_samples):
         total += float((snap.get(role) or {}).get("idle", 0)) * (t1 - t0)
     return total
 
 
-def price_for(role_pools: Mapping[str, int], pools: Mapping[str, Mapping[str, str]], cost: Cost) -> float | None:
+def price_for(
+    role_pools: Mapping[str, int], pools: Mapping[str, Mapping[str, str]], cost: Cost
+) -> float | None:
     """Price per GPU-hour for a role: its most used pool's GPU type, else the pool's name."""
     if not cost.prices or not role_pools:
         return None

@@ -42,7 +42,9 @@ class RequestRecord:
         return self.ttft if metric == "ttft" else self.tpot if metric == "tpot" else self.e2e
 
 
-def attribution(roles: Sequence[str], first_token_role: str | None, decode_role: str | None) -> dict[str, set[str]]:
+def attribution(
+    roles: Sequence[str], first_token_role: str | None, decode_role: str | None
+) -> dict[str, set[str]]:
     """Role -> the metrics attributed to it (see the module docstring)."""
     order = list(roles)
     ftr = first_token_role if first_token_role in order else (order[-1] if order else None)
@@ -116,13 +118,13 @@ def evaluate_slo(
     attrib = attribution(roles, first_token_role, decode_role)
     role_good = dict.fromkeys(roles, 0)
     for rec in records:
-        th = slo.for_class(rec.klass)
-        ok = _meets(rec, th, None) and _meets_role(rec, slo.roles, None)
+        limits = slo.for_class(rec.klass)
+        ok = _meets(rec, limits, None) and _meets_role(rec, slo.roles, None)
         good_flags.append(ok)
         if rec.klass:
             by_class.setdefault(rec.klass, []).append(ok)
         for role in roles:
-            if _meets(rec, th, attrib[role]) and _meets_role(rec, slo.roles, role):
+            if _meets(rec, limits, attrib[role]) and _meets_role(rec, slo.roles, role):
                 role_good[role] += 1
     good = sum(good_flags)
     attainment = good / finished if finished else 1.0
@@ -187,7 +189,7 @@ def over_time(
         good[i] += int(ok)
     prev = 0
     for t, cum in failures_at:
-        i = min(n - 1, max(0, int(math.ceil(t / window - 1e-9)) - 1))
+        i = min(n - 1, max(0, math.ceil(t / window - 1e-9) - 1))
         fin[i] += max(0, cum - prev)
         prev = max(prev, cum)
     return [

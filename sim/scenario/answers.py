@@ -26,7 +26,9 @@ def record_completion(world: World, req: Any) -> None:
     if req.output_tokens > 1 and req.completed_at > first:
         tpot = (req.completed_at - first) / (req.output_tokens - 1)
     at_role = {
-        role: stamps[2] - stamps[0] for role, stamps in req.stamps.items() if stamps[2] >= 0 and stamps[0] >= 0
+        role: stamps[2] - stamps[0]
+        for role, stamps in req.stamps.items()
+        if stamps[2] >= 0 and stamps[0] >= 0
     }
     world.answer_records.append(
         RequestRecord(
@@ -74,7 +76,7 @@ def _roles_of_kind(world: World) -> tuple[str | None, str | None]:
 def _slo_target(slo: Any) -> float:
     if slo.per_request or slo.roles or not slo.metrics():
         return float(slo.target)
-    return min(th.percentile for th in slo.metrics().values()) / 100.0
+    return float(min(th.percentile for th in slo.metrics().values())) / 100.0
 
 
 def _max_replicas(world: World) -> dict[str, int]:
@@ -130,7 +132,9 @@ def _false_conditions(world: World) -> list[dict[str, Any]]:
             stamp = c.get("lastTransitionTime")
             if stamp:
                 try:
-                    since = max(0.0, (datetime.fromisoformat(str(stamp)) - world.scenario.start).total_seconds())
+                    since = max(
+                        0.0, (datetime.fromisoformat(str(stamp)) - world.scenario.start).total_seconds()
+                    )
                 except Exception:
                     since = 0.0
             out.append(
@@ -145,7 +149,9 @@ def _false_conditions(world: World) -> list[dict[str, Any]]:
     return out
 
 
-def _pools(world: World, events: Sequence[Mapping[str, Any]]) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, str]]]:
+def _pools(
+    world: World, events: Sequence[Mapping[str, Any]]
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, str]]]:
     """(role -> {pool: pods seen}, pool -> node labels)."""
     pools = {p.name: dict(p.labels) for p in world.scenario.cluster.node_pools}
     names = sorted(pools, key=len, reverse=True)

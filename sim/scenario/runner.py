@@ -143,6 +143,5 @@ def _finish(
         "notes": world.run_notes(),
     }
     summary.update(extra)
-    summary.update(extra)
     write_summary(folder / "summary.json", summary)
     return summary

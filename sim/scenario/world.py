@@ -71,10 +71,6 @@ class World:
         self.answer_records: list[Any] = []
         self.answer_pods: list[tuple[float, dict[str, dict[str, int]]]] = []
         self.answer_failures: list[tuple[float, int]] = []
-        # what sim/scenario/answers.py records for the SLO, cost and findings (not in the digest)
-        self.answer_records: list[Any] = []
-        self.answer_pods: list[tuple[float, dict[str, dict[str, int]]]] = []
-        self.answer_failures: list[tuple[float, int]] = []
         self.api: Any = None
         self.informers: Any = None
         self.cluster: Any = None
@@ -204,9 +200,6 @@ class World:
         record_sample(self, sample)
 
     def _on_complete(self, req: Any) -> None:
-        from sim.scenario.answers import record_completion
-
-        record_completion(self, req)
         from sim.scenario.answers import record_completion
 
         record_completion(self, req)
