@@ -172,6 +172,9 @@ class FlappingConfig(_Model):
     min_reversals: Annotated[int, Field(ge=1)] = 2
     min_amplitude: Annotated[int, Field(ge=1)] = 1
     """Replicas between the highest and lowest value of the reversals."""
+    load_change: Annotated[float, Field(ge=0)] = 0.2
+    """A reversal that follows the load (a write down after the role's arrival rate fell by this
+    fraction since the previous write up, or up after it rose) is not flapping."""
 
 
 class StuckConfig(_Model):

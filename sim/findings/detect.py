@@ -49,6 +49,39 @@ def _series(ts: TimeSeries, role: str, column: str) -> list[tuple[float, float]]
 
 # --------------------------------------------------------------------------- flapping
 
+LOAD_LOOKBACK = 60.0
+"""Seconds of arrivals averaged for the load at a scaling write."""
+
+
+def _rate_at(ts: TimeSeries, role: str) -> Any:
+    """t -> mean arrivals per second at the role over the LOAD_LOOKBACK seconds before t."""
+    pts = _series(ts, role, "arrivals")
+    times = [t for t, _ in pts]
+    cum = [0.0]
+    for _, v in pts:
+        cum.append(cum[-1] + v)
+
+    def rate(t: float) -> float | None:
+        import bisect
+
+        hi = bisect.bisect_right(times, t)
+        lo = bisect.bisect_right(times, t - LOAD_LOOKBACK)
+        if hi <= lo:
+            return None
+        span = max(1e-9, times[hi - 1] - (times[lo - 1] if lo > 0 else times[lo] - 1.0))
+        return (cum[hi] - cum[lo]) / span
+
+    return rate
+
+
+def _follows_load(rate: Any, t_prev: float, t: float, direction: int, change: float) -> bool:
+    before, now = rate(t_prev), rate(t)
+    if before is None or now is None:
+        return False
+    if direction < 0:
+        return now <= before * (1.0 - change)
+    return now >= before * (1.0 + change) and now > 0
+
 
 def flapping(inp: FindingInputs) -> list[Finding]:
     """Direction reversals of a role's replica writes: a write up after a write down (or the
@@ -62,9 +95,15 @@ def flapping(inp: FindingInputs) -> list[Finding]:
         reversals: list[tuple[float, int, int]] = []  # (t, low, high) of the two writes around it
         prev_dir = 0
         prev: Mapping[str, Any] | None = None
+        rate = _rate_at(inp.ts, role)
         for e in events:
             d = 1 if int(e["to"]) > int(e["from"]) else -1
-            if prev_dir and d != prev_dir and prev is not None:
+            if (
+                prev_dir
+                and d != prev_dir
+                and prev is not None
+                and not _follows_load(rate, float(prev["t"]), float(e["t"]), d, cfg.load_change)
+            ):
                 values = [int(prev["from"]), int(prev["to"]), int(e["from"]), int(e["to"])]
                 reversals.append((float(e["t"]), min(values), max(values)))
             prev_dir, prev = d, e
