@@ -178,9 +178,9 @@ def print_summary(summary: Mapping[str, Any], out: Path) -> None:
             _num(lat.get("p99")),
         )
     con.print(table)
-    for line in (slo_line(summary.get("slo")), cost_line(summary.get("cost"))):
-        if line:
-            con.print(line, highlight=False)
+    for extra in (slo_line(summary.get("slo")), cost_line(summary.get("cost"))):
+        if extra:
+            con.print(extra, highlight=False)
     for e in summary.get("expectations", []):
         mark = "[green]✔[/]" if e.get("passed") else "[bold red]✘[/]"
         con.print(f" {mark} {e.get('name')}  [dim]{e.get('detail')}[/]")

@@ -79,8 +79,8 @@ def _follows_load(rate: Any, t_prev: float, t: float, direction: int, change: fl
     if before is None or now is None:
         return False
     if direction < 0:
-        return now <= before * (1.0 - change)
-    return now >= before * (1.0 + change) and now > 0
+        return bool(now <= before * (1.0 - change))
+    return bool(now >= before * (1.0 + change) and now > 0)
 
 
 def flapping(inp: FindingInputs) -> list[Finding]:
@@ -129,7 +129,7 @@ def flapping(inp: FindingInputs) -> list[Finding]:
                     start,
                     end,
                     f"{role} flapped between {low} and {high} replicas: {len(ep)} direction reversals"
-                    + (f", one every {period:.0f} s" if period else ""),
+                    + (f" in {end - start:.0f} s" if end > start else ""),
                     {
                         "reversals": len(ep),
                         "low": low,
@@ -290,7 +290,13 @@ def stranded_backlog(inp: FindingInputs) -> list[Finding]:
                 episode = []
         if episode:
             episodes.append(episode)
-        for ep in episodes:
+        merged: list[list[tuple[float, int, int]]] = []
+        for ep in episodes:  # short gaps do not end an episode
+            if merged and ep[0][0] - merged[-1][-1][0] <= cfg.min_seconds:
+                merged[-1].extend(ep)
+            else:
+                merged.append(ep)
+        for ep in merged:
             s, e = ep[0][0], ep[-1][0]
             if e - s < cfg.min_seconds:
                 continue

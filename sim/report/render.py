@@ -46,6 +46,7 @@ def render_folder(folder: Path, summary: dict[str, Any] | None = None) -> Path:
         roles=roles,
         name=str(summary.get("scenario", "")),
         faults=of_type(events, "fault"),
+        summary=summary,
     )
     resolved = folder / RESOLVED_SCENARIO
     text = resolved.read_text(encoding="utf-8") if resolved.exists() else ""
