@@ -190,12 +190,15 @@ def answers(world: World, ts: Any, events: Sequence[Mapping[str, Any]]) -> dict[
     failed = max(0, counts["arrived"] - counts["in_flight"] - counts["completed"])
     start = sc.workload.start_at if sc.workload is not None else 0.0
     if sc.slo is not None:
+        # pipeline order (the request's path) for the attribution; the roles the load never sees last
+        path = [r for load in world.loads.values() for r in load.roles]
+        ordered = [r for r in path if r in roles] + [r for r in roles if r not in path]
         out["slo"] = evaluate_slo(
             sc.slo,
             world.answer_records,
             failed=failed,
             failures_at=world.answer_failures,
-            roles=roles,
+            roles=ordered,
             first_token_role=first_token,
             decode_role=decode,
             load_seconds=max(0.0, duration - start),
