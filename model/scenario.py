@@ -541,6 +541,7 @@ INVARIANT_NAMES = (
     "convergence",
     "panic_threshold",
     "wakes_from_zero",
+    "load_served",
 )
 """The named invariants of `sim/invariants.py` (kept equal by tests/unit/test_invariants.py)."""
 
