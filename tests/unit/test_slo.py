@@ -95,3 +95,32 @@ def test_attainment_over_time_per_window_with_failures() -> None:
     windows = out["over_time"]
     assert [w["attainment"] for w in windows] == [1.0, 0.0]  # type: ignore[index]
     assert [w["finished"] for w in windows] == [1, 2]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("block", "path", "words"),
+    [
+        ({"slo": {"ttft": {"q99": 1}}}, "slo.ttft", "not a percentile"),
+        ({"slo": {"tfft": {"p99": 1}}}, "slo.tfft", "did you mean 'ttft'"),
+        ({"slo": {}}, "slo", "at least one of"),
+        ({"findings": {"disabled": ["flaping"]}}, "findings.disabled[0]", "flapping"),
+        ({"findings": {"flapping": {"window": "soon"}}}, "findings.flapping.window", "soon"),
+    ],
+)
+def test_bad_slo_is_one_input_error(block: dict[str, object], path: str, words: str) -> None:
+    from model.errors import InputError
+    from model.scenario import scenario_from_data
+
+    data: dict[str, object] = {
+        "apiVersion": "dsim/v1",
+        "kind": "Scenario",
+        "name": "x",
+        "seed": 1,
+        "duration": 60,
+        "manifests": [{"path": "m.yaml"}],
+        **block,
+    }
+    with pytest.raises(InputError) as err:
+        scenario_from_data(data, file="s.yaml")
+    text = str(err.value)
+    assert path in text and words in text, text
