@@ -26,7 +26,7 @@ from model.slo import SLO, Threshold
 METRICS = ("ttft", "tpot", "e2e")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequestRecord:
     """What the SLO needs of one completed request (seconds)."""
 
