@@ -355,7 +355,7 @@ def scale_up_lag(inp: FindingInputs) -> list[Finding]:
                         role,
                         start,
                         end,
-                        f"{role} needed {cur} Ready replicas from {start:.0f} s (load rose from {prev}) and "
+                        f"{role} needed {cur} Ready replicas from {start:.0f} s (up from {prev} in the window before) and "
                         + (f"reached them {lag:.0f} s later" if caught is not None else "never reached them"),
                         {
                             "needed": cur,
