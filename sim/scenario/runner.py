@@ -111,7 +111,10 @@ def _finish(
     ts.write(folder)
     from sim.scenario.answers import answers
 
-    extra = answers(world, ts, list(events))
+    try:
+        extra = answers(world, ts, list(events))
+    except Exception:  # the answers must never cost the run its artefacts
+        extra = {"findings": [], "answers_error": traceback.format_exc()}
     facts = world.facts()
     facts.slo = extra.get("slo")
     facts.findings = extra.get("findings", [])
