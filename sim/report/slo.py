@@ -150,14 +150,15 @@ def evaluate_slo(
         within = sum(1 for v in values if v <= limit)
         share = within / (len(values) + failed) if values or failed else 1.0
         thresholds[f"role:{role}"] = {"seconds": limit, "share_within": _r(share)}
-    if slo.per_request or slo.roles:
+    judged_by_target = slo.per_request or bool(slo.roles) or (bool(slo.classes) and not slo.metrics())
+    if judged_by_target:
         met = met and attainment >= slo.target - 1e-12
     out: dict[str, Any] = {
         "attainment": _r(attainment),
         "goodput_rps": _r(good / load_seconds if load_seconds > 0 else 0.0),
         "met": met,
         "mode": "per-request" if slo.per_request else "percentile",
-        "target": slo.target if (slo.per_request or slo.roles) else None,
+        "target": slo.target if judged_by_target else None,
         "finished": finished,
         "good": good,
         "failed": failed,

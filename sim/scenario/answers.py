@@ -73,6 +73,36 @@ def _roles_of_kind(world: World) -> tuple[str | None, str | None]:
     return None, None
 
 
+def effective_slo(sc: Any) -> Any:
+    """The scenario's `slo` with the per-class thresholds its workload classes carry
+    (`workload.classes[].slo: {ttftSeconds, tpotSeconds, e2eSeconds, percentile}`) added as
+    `slo.classes` entries (an entry the `slo` block names itself wins); None when neither sets any."""
+    from model.slo import SLO, Objectives, Threshold
+
+    base = sc.slo
+    classes = dict(base.classes) if base is not None else {}
+    wl = sc.workload
+    for c in (getattr(wl, "classes", None) or []) if wl is not None else []:
+        cs = getattr(c, "slo", None)
+        if cs is None or c.name in classes:
+            continue
+        found = {}
+        for metric in ("ttft", "tpot", "e2e"):
+            seconds = getattr(cs, f"{metric}_seconds", None)
+            if seconds is None:
+                continue
+            top = base.metrics().get(metric) if base is not None else None
+            pct = (
+                cs.percentile if cs.percentile is not None else (top.percentile if top is not None else 99.0)
+            )
+            found[metric] = Threshold(percentile=pct, seconds=seconds)
+        if found:
+            classes[c.name] = Objectives(**found)
+    if base is None:
+        return SLO(classes=classes) if classes else None
+    return base.model_copy(update={"classes": classes}) if classes != base.classes else base
+
+
 def _slo_target(slo: Any) -> float:
     if slo.per_request or slo.roles or not slo.metrics():
         return float(slo.target)
@@ -189,12 +219,13 @@ def answers(world: World, ts: Any, events: Sequence[Mapping[str, Any]]) -> dict[
     first_token, decode = _roles_of_kind(world)
     failed = max(0, counts["arrived"] - counts["in_flight"] - counts["completed"])
     start = sc.workload.start_at if sc.workload is not None else 0.0
-    if sc.slo is not None:
+    slo = effective_slo(sc)
+    if slo is not None:
         # pipeline order (the request's path) for the attribution; the roles the load never sees last
         path = [r for load in world.loads.values() for r in load.roles]
         ordered = [r for r in path if r in roles] + [r for r in roles if r not in path]
         out["slo"] = evaluate_slo(
-            sc.slo,
+            slo,
             world.answer_records,
             failed=failed,
             failures_at=world.answer_failures,
@@ -237,7 +268,7 @@ def answers(world: World, ts: Any, events: Sequence[Mapping[str, Any]]) -> dict[
         max_replicas=_max_replicas(world),
         pod_samples=world.answer_pods,
         slo=out.get("slo"),
-        slo_target=_slo_target(sc.slo) if sc.slo is not None else 0.99,
+        slo_target=_slo_target(slo) if slo is not None else 0.99,
         cost=cost,
         needed=bound.replicas if bound is not None else {},
         needed_window=lb_window,

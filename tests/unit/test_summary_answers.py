@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.scenario.answers import effective_slo
 from sim.scenario.load import load_scenario
 from sim.scenario.runner import run_scenario
 
@@ -27,7 +28,7 @@ def test_summary_has_cost_findings_and_slo_when_set(name: str, tmp_path: Path) -
     assert isinstance(summary["findings"], list)
     for f in summary["findings"]:
         assert set(f) == FINDING_KEYS
-    if resolved.scenario.slo is None:
+    if effective_slo(resolved.scenario) is None:
         assert "slo" not in summary
     else:
         assert set(summary["slo"]) >= SLO_KEYS
