@@ -39,6 +39,7 @@ from sim.report.summary import read_summary
 from sim.report.timeseries import TimeSeries, read_timeseries
 
 if TYPE_CHECKING:
+    from sim.report.engine_demand import EngineDemand
     from sim.scenario.load import ResolvedScenario
 
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -56,7 +57,8 @@ class RoleCostModel:
 
     role: str
     kind: ModelKind
-    params: ServiceParams
+    params: ServiceParams | EngineDemand
+    """The analytic service model's params, or an engine-backed role's profile (sim/report/engine_demand.py)."""
     gpus_per_pod: float
 
 
@@ -108,7 +110,18 @@ def scenario_cost_models(resolved: ResolvedScenario) -> dict[str, RoleCostModel]
         for m in resolved.manifests
         if m.obj.get("kind") == DS_KIND and (m.obj.get("metadata") or {}).get("name") == target
     )
-    return role_cost_models(ds, {r: dict(v) for r, v in sc.services.items()})
+    models = role_cost_models(ds, {r: dict(v) for r, v in sc.services.items()})
+    if resolved.engines:
+        # engine-backed roles: the calibrated step-time model, not the analytic service params
+        from sim.load.engine import engine_modes
+        from sim.report.engine_demand import EngineDemand
+
+        modes = engine_modes(pipeline_from_service(ds), resolved.engines)
+        for role, profile in resolved.engines.items():
+            if role in models and role in modes:
+                m = models[role]
+                models[role] = RoleCostModel(role, m.kind, EngineDemand(profile, modes[role]), m.gpus_per_pod)
+    return models
 
 
 # --------------------------------------------------------------------------- the lower bound
