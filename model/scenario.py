@@ -429,10 +429,14 @@ class ConflictRate(WindowFault):
     kinds: list[str] | None = None
 
 
+ApiVerb = Literal["bind", "create", "delete", "get", "list", "patch", "update", "watch"]
+"""The fake API server's verbs (sim/apiserver/faults.py ALL_VERBS; a unit test keeps them equal)."""
+
+
 class ErrorRate(WindowFault):
     type: Literal["errors"]
     probability: Annotated[float, Field(ge=0, le=1)]
-    verbs: list[str] | None = None
+    verbs: list[ApiVerb] | None = None
     kinds: list[str] | None = None
     timeout: bool = False
 

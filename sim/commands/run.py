@@ -14,8 +14,13 @@ from model.errors import InputError
 from model.scenario import parse_duration
 
 
+def _one_line(text: str) -> str:
+    """Control characters (a newline or NUL in a bad value or key) escaped: bad input is one line."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
 def _fail_input(err: InputError) -> None:
-    click.echo(f"dsim run: {err}", err=True)
+    click.echo(f"dsim run: {_one_line(str(err))}", err=True)
     sys.exit(2)
 
 
@@ -53,6 +58,12 @@ def _fail_input(err: InputError) -> None:
     help="Stop the run once it has scheduled this many simulation events (default 100,000,000, "
     "an hour or more of work); the artefacts up to that time are written, exit 1.",
 )
+@click.option(
+    "--no-render",
+    is_flag=True,
+    help="Write the data (summary.json, events, time series) but no PNGs or report.html; "
+    "`dsim report OUT` draws them later. For batch runs and fuzzing.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary screen.")
 @click.option(
     "--allow-outside", is_flag=True, help="Allow manifest/trace paths outside the scenario's folder tree."
@@ -65,6 +76,7 @@ def run(
     until: str | None,
     max_sim_seconds: float | None,
     event_budget: int | None,
+    no_render: bool,
     quiet: bool,
     allow_outside: bool,
 ) -> None:
@@ -105,9 +117,9 @@ def run(
     gc.set_threshold(100_000, 50, 100)
     try:
         if quiet:
-            result = run_scenario(resolved, target, event_budget=budget)
+            result = run_scenario(resolved, target, event_budget=budget, render=not no_render)
         else:
-            result = _run_with_progress(resolved, target, budget)
+            result = _run_with_progress(resolved, target, budget, render=not no_render)
             print_summary(result.summary, result.out)
     except KeyboardInterrupt:  # a second Ctrl-C while the artefacts were being written
         click.echo(f"dsim run: interrupted; {target} was left as it was", err=True)
@@ -129,7 +141,9 @@ def run(
     sys.exit(result.exit_code)
 
 
-def _run_with_progress(resolved: Any, target: Path, event_budget: int | None = None) -> Any:
+def _run_with_progress(
+    resolved: Any, target: Path, event_budget: int | None = None, render: bool = True
+) -> Any:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sim.scenario.runner import run_scenario
@@ -152,7 +166,9 @@ def _run_with_progress(resolved: Any, target: Path, event_budget: int | None = N
         def stage(text: str) -> None:
             bar.update(task, description=f"{resolved.scenario.name}: {text}")
 
-        return run_scenario(resolved, target, progress=progress, on_stage=stage, event_budget=event_budget)
+        return run_scenario(
+            resolved, target, progress=progress, on_stage=stage, event_budget=event_budget, render=render
+        )
 
 
 def print_summary(summary: Mapping[str, Any], out: Path) -> None:
