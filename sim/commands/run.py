@@ -214,9 +214,12 @@ def print_summary(summary: Mapping[str, Any], out: Path) -> None:
     triggered = {k: v for k, v in summary.get("quirks_triggered", {}).items() if v}
     if triggered:
         con.print("quirks that changed a decision: " + ", ".join(f"{k}×{v}" for k, v in triggered.items()))
+    status = summary.get("status")
     verdict = (
         "[bold red]run stopped with an error[/]"
         if summary.get("error")
+        else f"[bold yellow]{status} at {summary.get('sim_seconds', 0):g} s[/]"
+        if status in ("interrupted", "budget_exhausted")
         else (
             f"[bold red]{len(failed)} expectation(s) failed[/]"
             if failed

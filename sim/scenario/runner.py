@@ -126,9 +126,20 @@ def run_scenario(
             error = traceback.format_exc()
         if on_stage is not None:
             on_stage("writing report")
-        summary = _finish(
-            world, resolved, tmp, error, wall_seconds() - started, interrupted=interrupted, stopped=stopped
-        )
+        try:
+            summary = _finish(
+                world,
+                resolved,
+                tmp,
+                error,
+                wall_seconds() - started,
+                interrupted=interrupted,
+                stopped=stopped,
+            )
+        except Exception:
+            if interrupted:  # interrupted while the world was being built: nothing to report
+                raise KeyboardInterrupt from None
+            raise
         try:
             if render:
                 render_folder(tmp, summary, plots=not interrupted)
