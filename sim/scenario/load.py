@@ -95,7 +95,8 @@ def load_scenario(
     def resolve(rel: str, yaml_path: str, what: str) -> Path:
         try:
             target = (root / rel).resolve()
-        except (ValueError, OSError) as exc:  # e.g. an embedded NUL byte, a path too long
+            is_file = target.is_file()
+        except (ValueError, OSError) as exc:  # e.g. an embedded NUL byte, a name too long
             raise InputError(
                 f"{what} path cannot be used: {exc}",
                 file=name,
@@ -113,7 +114,7 @@ def load_scenario(
                 value=rel,
                 allowed="a path inside the scenario's folder, or run with --allow-outside",
             )
-        if not target.is_file():
+        if not is_file:
             raise InputError(
                 f"{what} file not found: {target}",
                 file=name,

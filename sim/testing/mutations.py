@@ -38,6 +38,7 @@ MUTATION_KINDS = (
     "wrong_type",
     "empty_string",
     "number",
+    "extreme_same_type",
     "control_characters",
     "drop_key",
     "misspell_key",
@@ -64,6 +65,9 @@ NUMBERS: tuple[Any, ...] = (
     0.5,
     1e-300,
 )
+EXTREME_INTS: tuple[int, ...] = (0, -1, 1, 2**31, 2**53 + 1, 2**63 - 1, 10**12)
+EXTREME_FLOATS: tuple[float, ...] = (0.0, -0.0, 1e-300, 1e-9, 1e9, 1e300, -1.5)
+EXTREME_STRINGS: tuple[str, ...] = ("x" * 10_000, "é" * 100, "0", "-1", "1e400", "true", "null", " ")
 CONTROL_STRINGS = (
     "\x00",
     "a\x00b",
@@ -174,12 +178,28 @@ def _mutant(draw: st.DrawFn, docs: Sequence[Any], index: int, kinds: Sequence[st
         kind = "wrong_type"
     if kind == "map_for_list" and not list_paths:
         kind = "wrong_type"
+    leaf_paths = [p for p in paths if isinstance(_get(doc, p), int | float | str)]
+    if kind == "extreme_same_type" and not leaf_paths:
+        kind = "number"
     if kind in ("wrong_type", "empty_string", "number", "control_characters", "deep_nesting") and not paths:
         kind = "not_a_mapping"
     where: PathT = ()
     text: str | None = None
     raw: bytes | None = None
-    if kind in ("wrong_type", "empty_string", "number", "control_characters", "deep_nesting"):
+    if kind == "extreme_same_type":
+        # the value keeps its type, so the mutant often passes the schema and runs
+        where = draw(st.sampled_from(leaf_paths))
+        current = _get(doc, where)
+        if isinstance(current, bool):
+            value = not current
+        elif isinstance(current, int):
+            value = draw(st.sampled_from(EXTREME_INTS))
+        elif isinstance(current, float):
+            value = draw(st.sampled_from(EXTREME_FLOATS))
+        else:
+            value = draw(st.sampled_from(EXTREME_STRINGS))
+        _set(doc, where, value)
+    elif kind in ("wrong_type", "empty_string", "number", "control_characters", "deep_nesting"):
         where = draw(st.sampled_from(paths))
         if kind == "wrong_type":
             current = _get(doc, where)

@@ -28,6 +28,15 @@ def test_run_nul_byte_in_trace_path_exits_2(tmp_path: Path) -> None:
     assert match["path"] == "workload.trace"
 
 
+def test_run_manifest_path_too_long_exits_2(tmp_path: Path) -> None:
+    """Held-out mutation fuzz: a 10,000-character manifest path raised `OSError: File name too long`."""
+    scenario = copy_scenario(tmp_path)
+    edit(scenario, "path: manifests/embedding-pipeline.yaml", "path: " + "x" * 10_000)
+    match = assert_bad_input(dsim_run(scenario, tmp_path))
+    assert match["path"] == "manifests[0].path"
+    assert "too long" in match["message"]
+
+
 def test_loading_a_file_whose_name_has_a_nul_byte_is_an_input_error() -> None:
     try:
         load_documents("a\0b.yaml")
