@@ -168,7 +168,7 @@ def _admit(manifests: list[Manifest]) -> None:
         if m.doc is not None:
             result = validate_manifest(m.doc, m.obj, m.prefix, m.line)
             errors = result.errors
-            ref = result.ref
+            ref = " ".join(result.ref.split()) or "<object>"  # a kind or name of spaces stays readable
         else:  # a Manifest built in code, without its document
             errors = [i for i in admit(m.obj) if i.severity == "error"]
             ref = str(m.obj.get("kind", "?"))
