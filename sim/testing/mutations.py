@@ -184,8 +184,8 @@ def _mutant(draw: st.DrawFn, docs: Sequence[Any], index: int, kinds: Sequence[st
     if kind in ("wrong_type", "empty_string", "number", "control_characters", "deep_nesting") and not paths:
         kind = "not_a_mapping"
     where: PathT = ()
-    text: str | None = None
     raw: bytes | None = None
+    value: Any
     if kind == "extreme_same_type":
         # the value keeps its type, so the mutant often passes the schema and runs
         where = draw(st.sampled_from(leaf_paths))
