@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 EXPORT = Path(os.environ.get("DSIM_FUZZ_EXPORT", ROOT / "fuzz-counterexamples"))
 RUN_CAP = ("--quiet", "--no-render", "--max-sim-seconds", "30", "--event-budget", "30000")
-EXAMPLES = {"deep": 1200, "ci": 10, "dev": 5}.get(os.environ.get("HYPOTHESIS_PROFILE", "ci"), 10)
+EXAMPLES = {"deep": 1200, "ci": 25, "dev": 5}.get(os.environ.get("HYPOTHESIS_PROFILE", "ci"), 25)
 
 SCENARIO_FILES = sorted(p.name for p in SCENARIOS.glob("*.yaml"))
 MANIFEST_FILES = sorted(p.name for p in (SCENARIOS / "manifests").glob("*.yaml"))
