@@ -257,13 +257,13 @@ class TokenDistribution(ScenarioModel):
     `GeneratedTokens`, Mooncake `input_length` / `output_length`; path relative to the scenario file)."""
 
     distribution: Literal["constant", "lognormal", "normal", "empirical"]
-    value: Annotated[int, Field(ge=0)] | None = None
-    median: Annotated[float, Field(gt=0)] | None = None
-    sigma: Annotated[float, Field(ge=0)] | None = None
-    mean: Annotated[float, Field(ge=0)] | None = None
-    stddev: Annotated[float, Field(ge=0)] | None = None
-    min: Annotated[int, Field(ge=0)] | None = None
-    max: Annotated[int, Field(ge=1)] | None = None
+    value: Annotated[int, Field(ge=0, le=MAX_TOKENS)] | None = None
+    median: Annotated[float, Field(gt=0, le=MAX_TOKENS)] | None = None
+    sigma: Annotated[float, Field(ge=0, le=MAX_LOGNORMAL_SIGMA)] | None = None
+    mean: Annotated[float, Field(ge=0, le=MAX_TOKENS)] | None = None
+    stddev: Annotated[float, Field(ge=0, le=MAX_TOKENS)] | None = None
+    min: Annotated[int, Field(ge=0, le=MAX_TOKENS)] | None = None
+    max: Annotated[int, Field(ge=1, le=MAX_TOKENS)] | None = None
     trace: str | None = None
     column: str | None = None
 
