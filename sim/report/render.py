@@ -53,7 +53,9 @@ def render_folder(folder: Path, summary: dict[str, Any] | None = None, *, plots:
         if stale.exists():
             stale.unlink()
         plot_prediction(
-            events, folder / "prediction.png", title=f"{summary.get('scenario', '')}: prediction and confidence"
+            events,
+            folder / "prediction.png",
+            title=f"{summary.get('scenario', '')}: prediction and confidence",
         )
     resolved = folder / RESOLVED_SCENARIO
     text = resolved.read_text(encoding="utf-8") if resolved.exists() else ""
