@@ -82,11 +82,11 @@ def show(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def did_you_mean(value: object, choices: list[str]) -> str:
+def did_you_mean(value: object, choices: list[str], cutoff: float = 0.6) -> str:
     """`; did you mean 'tokenizer'?` when a close match exists, else empty."""
     if not isinstance(value, str):
         return ""
-    match = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+    match = difflib.get_close_matches(value, choices, n=1, cutoff=cutoff)
     if not match:
         lowered = {c.lower(): c for c in choices}
         if value.lower() in lowered:
@@ -104,6 +104,54 @@ def _loc_to_path(loc: tuple[int | str, ...]) -> str:
         else:
             tokens.append(part)
     return join_path(tokens)
+
+
+def _unwrap_type(tp: Any) -> list[Any]:
+    """The concrete types behind Annotated/Optional/unions (a union gives every member)."""
+    import types
+    import typing
+
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _unwrap_type(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        out: list[Any] = []
+        for arg in typing.get_args(tp):
+            if arg is not type(None):
+                out.extend(_unwrap_type(arg))
+        return out
+    return [tp]
+
+
+def known_fields(cls: type[KubeModel], loc: tuple[int | str, ...]) -> list[str]:
+    """Wire names of the fields allowed in the mapping at pydantic location `loc` of a `cls` object
+    (for 'did you mean' on an unknown field); empty when the location is not a model."""
+    import typing
+
+    from pydantic import BaseModel
+
+    current: list[Any] = [cls]
+    for part in loc:
+        if isinstance(part, str) and (part in _UNION_TAGS or "[" in part):
+            continue
+        nxt: list[Any] = []
+        for tp in current:
+            for t in _unwrap_type(tp):
+                if isinstance(t, type) and issubclass(t, BaseModel) and isinstance(part, str):
+                    for name, field in t.model_fields.items():
+                        if part in (field.alias, name):
+                            nxt.append(field.annotation)
+                elif typing.get_origin(t) is list and isinstance(part, int):
+                    nxt.extend(typing.get_args(t)[:1])
+                elif typing.get_origin(t) is dict and isinstance(part, str):
+                    nxt.extend(typing.get_args(t)[1:2])
+        current = nxt
+    names: list[str] = []
+    for tp in current:
+        for t in _unwrap_type(tp):
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                names.extend(f.alias or n for n, f in t.model_fields.items() if (f.alias or n) not in names)
+    return names
 
 
 def _count(value: object) -> str:
@@ -151,13 +199,27 @@ def _message(err: Mapping[str, Any]) -> str:
     return f"Invalid value: {show(value)}: {err.get('msg')}"
 
 
-def issues_from_validation_error(exc: ValidationError) -> list[FieldIssue]:
-    """Pydantic errors as Kubernetes-style field issues; union alternatives collapse into one."""
+def issues_from_validation_error(
+    exc: ValidationError, cls: type[KubeModel] | None = None
+) -> list[FieldIssue]:
+    """Pydantic errors as Kubernetes-style field issues; union alternatives collapse into one. With
+    the model `cls`, an unknown field gets the nearest allowed field as a 'did you mean'."""
     by_path: dict[str, list[Mapping[str, Any]]] = {}
     for err in list[Mapping[str, Any]](exc.errors(include_url=False)):
         by_path.setdefault(_loc_to_path(err["loc"]), []).append(err)
     issues: list[FieldIssue] = []
     for path, errs in by_path.items():
+        finite = [e for e in errs if e["type"] == "finite_number"]
+        if finite:
+            value = finite[0].get("input")
+            issues.append(
+                FieldIssue(
+                    path,
+                    f"Invalid value: {show(value)}: must be a finite number (JSON has no NaN or Infinity)",
+                    value=value,
+                )
+            )
+            continue
         type_errs = [e for e in errs if e["type"] in _TYPE_NAMES]
         if len(type_errs) > 1 and len(type_errs) == len(errs):
             names = sorted({_TYPE_NAMES[e["type"]] for e in type_errs})
@@ -171,6 +233,10 @@ def issues_from_validation_error(exc: ValidationError) -> list[FieldIssue]:
         seen: set[str] = set()
         for err in errs:
             msg = _message(err)
+            if err["type"] == "extra_forbidden" and cls is not None and err["loc"]:
+                key = err["loc"][-1]
+                # a stricter cutoff than for values: a field name only gets a typo's correction
+                msg += did_you_mean(key, known_fields(cls, tuple(err["loc"][:-1])), cutoff=0.8)
             if msg in seen:
                 continue
             seen.add(msg)
@@ -185,7 +251,7 @@ def _validate_schema(
     try:
         return cls.model_validate(obj), []
     except ValidationError as exc:
-        return None, issues_from_validation_error(exc)
+        return None, issues_from_validation_error(exc, cls)
 
 
 def admit(obj: Mapping[str, Any]) -> list[FieldIssue]:
@@ -269,7 +335,7 @@ def _metadata_issues(meta: object, kind: str) -> list[FieldIssue]:
     labels = meta.get("labels")
     if isinstance(labels, Mapping):
         for key, value in labels.items():
-            issues.extend(_label_issues(key, value))
+            issues.extend(label_issues(key, value))
     return issues
 
 
@@ -277,7 +343,7 @@ _GOOD_LABELS: set[tuple[str, str]] = set()
 """Label pairs already found valid: the same few labels recur on every Pod of a Deployment (hot path)."""
 
 
-def _label_issues(key: object, value: object) -> list[FieldIssue]:
+def label_issues(key: object, value: object) -> list[FieldIssue]:
     if isinstance(key, str) and isinstance(value, str) and (key, value) in _GOOD_LABELS:
         return []
     path = join_path(["metadata", "labels", str(key)])

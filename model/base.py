@@ -49,6 +49,9 @@ class KubeModel(BaseModel):
         populate_by_name=True,
         use_enum_values=False,
         validate_default=False,
+        # JSON has no NaN or Infinity: a real API server never receives them (sigs.k8s.io/yaml fails
+        # to convert a YAML .nan to JSON), so they are refused like any other invalid number
+        allow_inf_nan=False,
     )
 
     def to_wire(self) -> dict[str, Any]:

@@ -5,6 +5,7 @@ a number is needed."""
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
@@ -39,8 +40,10 @@ class QuantityError(ValueError):
 def is_quantity(value: object) -> bool:
     if isinstance(value, bool):
         return False
-    if isinstance(value, int | float):
+    if isinstance(value, int):
         return True
+    if isinstance(value, float):
+        return math.isfinite(value)
     return isinstance(value, str) and _QUANTITY_RE.match(value) is not None
 
 
@@ -52,6 +55,8 @@ def parse_quantity(value: str | int | float) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise QuantityError(f"{value!r} is not a quantity: {NOT_FINITE}")
         return Decimal(repr(value))
     text = value if isinstance(value, str) else ""
     if not text or _QUANTITY_RE.match(text) is None:
@@ -81,7 +86,14 @@ def milli_value(value: str | int | float) -> int:
     return int(d.to_integral_value(rounding="ROUND_CEILING"))
 
 
+NOT_FINITE = "quantities must be finite numbers (NaN and infinity are not quantities)"
+
+
 def _check_str(value: object) -> object:
+    # upstream: k8s.io/apimachinery/pkg/api/resource/quantity.go UnmarshalJSON parses the number's text
+    # with ParseQuantity, which has no NaN or Inf: a real API server rejects them
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(NOT_FINITE)
     if isinstance(value, str) and _QUANTITY_RE.match(value) is None:
         raise ValueError(f"quantities must match the regular expression '{QUANTITY_PATTERN}'")
     return value

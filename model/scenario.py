@@ -81,6 +81,7 @@ class ScenarioModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=True,
         str_strip_whitespace=False,
+        allow_inf_nan=False,
     )
 
 
@@ -115,7 +116,10 @@ class TimedModel(ScenarioModel):
 
 
 class NodePool(ScenarioModel):
-    """`count` identical nodes named `<name>-<i>`; cpu/memory are Kubernetes quantities."""
+    """`count` identical nodes named `<name>-<i>`; cpu/memory are Kubernetes quantities.
+
+    Every value here becomes part of a Node object at t=0, so it is checked now, as the API server
+    would check the Node (quantities, label keys and values), at the scenario's own line."""
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=50)]
     count: Annotated[int, Field(ge=0, le=10_000)] = 1
@@ -123,6 +127,30 @@ class NodePool(ScenarioModel):
     memory: str = "64Gi"
     gpus: Annotated[int, Field(ge=0, le=64)] = 0
     labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("cpu", "memory")
+    @classmethod
+    def _quantity(cls, value: str) -> str:
+        from model.quantity import QUANTITY_ALLOWED, QuantityError, parse_quantity
+
+        try:
+            amount = parse_quantity(value)
+        except QuantityError:
+            raise ValueError(f"{value!r} is not a Kubernetes quantity; expected {QUANTITY_ALLOWED}") from None
+        if amount <= 0:
+            raise ValueError(f"{value!r}: a node's capacity must be greater than 0")
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        from model.admission import label_issues
+
+        for key, text in value.items():
+            issues = label_issues(key, text)
+            if issues:
+                raise ValueError(f"node label {key}={text!r}: {issues[0].message}")
+        return value
 
 
 class Cluster(ScenarioModel):
@@ -160,18 +188,30 @@ class ManifestRef(ScenarioModel):
 # --------------------------------------------------------------------------- lifecycle
 
 
+MAX_DELAY_SECONDS = 30 * 24 * 3600.0
+"""Largest delay parameter (seconds) a lifecycle distribution may have: 30 days, beyond the longest
+scenario (7 days)."""
+MAX_LOGNORMAL_SIGMA = 5.0
+"""Largest lognormal sigma: at 5 the 99.9th percentile is already 5e6 times the median."""
+
+_DelaySeconds = Annotated[float, Field(ge=0, le=MAX_DELAY_SECONDS)]
+
+
 class DelaySpec(ScenarioModel):
-    """A delay distribution in seconds (seeded): constant, uniform, normal, lognormal or empirical."""
+    """A delay distribution in seconds (seeded): constant, uniform, normal, lognormal or empirical.
+
+    Bounds (docs/scenarios.md): every seconds parameter is finite and within [0, 30 days]; a
+    lognormal's sigma is within [0, 5]."""
 
     distribution: Literal["constant", "uniform", "normal", "lognormal", "empirical"] = "constant"
-    value: float | None = Field(default=None, ge=0)
-    low: float | None = Field(default=None, ge=0)
-    high: float | None = Field(default=None, ge=0)
-    mean: float | None = Field(default=None, ge=0)
-    stddev: float | None = Field(default=None, ge=0)
-    median: float | None = Field(default=None, gt=0)
-    sigma: float | None = Field(default=None, ge=0)
-    values: list[Annotated[float, Field(ge=0)]] | None = None
+    value: _DelaySeconds | None = None
+    low: _DelaySeconds | None = None
+    high: _DelaySeconds | None = None
+    mean: _DelaySeconds | None = None
+    stddev: _DelaySeconds | None = None
+    median: Annotated[float, Field(gt=0, le=MAX_DELAY_SECONDS)] | None = None
+    sigma: Annotated[float, Field(ge=0, le=MAX_LOGNORMAL_SIGMA)] | None = None
+    values: list[_DelaySeconds] | None = None
 
     @model_validator(mode="after")
     def _params(self) -> DelaySpec:
@@ -207,6 +247,10 @@ class LifecycleOverride(ScenarioModel):
 # --------------------------------------------------------------------------- workload
 
 
+MAX_TOKENS = 10_000_000
+"""Largest input/output token count of a synthetic request (no model has a longer context)."""
+
+
 class TokenDistribution(ScenarioModel):
     """Token counts drawn per request (seeded, one stream per request class), rounded to integers and
     clipped to [min, max]: `constant` (value), `lognormal` (median, sigma), bounded `normal` (mean,
@@ -214,13 +258,13 @@ class TokenDistribution(ScenarioModel):
     `GeneratedTokens`, Mooncake `input_length` / `output_length`; path relative to the scenario file)."""
 
     distribution: Literal["constant", "lognormal", "normal", "empirical"]
-    value: Annotated[int, Field(ge=0)] | None = None
-    median: Annotated[float, Field(gt=0)] | None = None
-    sigma: Annotated[float, Field(ge=0)] | None = None
-    mean: Annotated[float, Field(ge=0)] | None = None
-    stddev: Annotated[float, Field(ge=0)] | None = None
-    min: Annotated[int, Field(ge=0)] | None = None
-    max: Annotated[int, Field(ge=1)] | None = None
+    value: Annotated[int, Field(ge=0, le=MAX_TOKENS)] | None = None
+    median: Annotated[float, Field(gt=0, le=MAX_TOKENS)] | None = None
+    sigma: Annotated[float, Field(ge=0, le=MAX_LOGNORMAL_SIGMA)] | None = None
+    mean: Annotated[float, Field(ge=0, le=MAX_TOKENS)] | None = None
+    stddev: Annotated[float, Field(ge=0, le=MAX_TOKENS)] | None = None
+    min: Annotated[int, Field(ge=0, le=MAX_TOKENS)] | None = None
+    max: Annotated[int, Field(ge=1, le=MAX_TOKENS)] | None = None
     trace: str | None = None
     column: str | None = None
 
@@ -246,7 +290,7 @@ def _mapping_or_value(value: Any) -> str:
 
 TokenSize = Annotated[
     Annotated[TokenDistribution, Tag("distribution-spec")]
-    | Annotated[int, Field(ge=0), Tag("constant-count")],
+    | Annotated[int, Field(ge=0, le=MAX_TOKENS), Tag("constant-count")],
     Discriminator(_mapping_or_value),
 ]
 """A constant token count or a `TokenDistribution` (errors name the member the value was meant for)."""
@@ -351,11 +395,20 @@ class SyntheticShape(StrEnum):
     PHASES = "phases"
 
 
+MAX_RATE = 100_000.0
+"""Largest arrival rate (requests per second) a synthetic shape may ask for: no simulated pipeline
+here serves more, and the run would not finish (docs/scenarios.md)."""
+MAX_RATE_MULTIPLIER = 1_000.0
+"""Largest `rateMultiplier` and `timeScale`: a trace replayed a thousand times faster."""
+
+Rate = Annotated[float, Field(ge=0, le=MAX_RATE)]
+
+
 class RatePhase(TimedModel):
     """From simulated second `at` on, arrivals come at `rate` requests per second."""
 
     at: Seconds
-    rate: Annotated[float, Field(ge=0)]
+    rate: Rate
 
     @classmethod
     def _duration_fields(cls) -> frozenset[str]:
@@ -366,9 +419,9 @@ class Synthetic(TimedModel):
     """A synthetic arrival shape in requests per second, with Poisson (cv 1) or Gamma arrivals."""
 
     shape: SyntheticShape = SyntheticShape.CONSTANT
-    rate: Annotated[float, Field(ge=0)] = 1.0
+    rate: Rate = 1.0
     """Base rate (req/s): constant level; step/spike level before the change; ramp start."""
-    peak_rate: Annotated[float, Field(ge=0)] | None = None
+    peak_rate: Rate | None = None
     """Step level after `at`; ramp end; spike level; diurnal peak."""
     at: Seconds | None = None
     """Step/spike start, seconds."""
@@ -380,7 +433,7 @@ class Synthetic(TimedModel):
     """Shape `phases`: piecewise-constant rates (`rate` applies before the first phase)."""
     input_tokens: Annotated[
         Annotated[TokenDistribution, Tag("distribution-spec")]
-        | Annotated[int, Field(ge=1), Tag("constant-count")],
+        | Annotated[int, Field(ge=1, le=MAX_TOKENS), Tag("constant-count")],
         Discriminator(_mapping_or_value),
     ] = 512
     output_tokens: TokenSize = 128
@@ -422,8 +475,8 @@ class Workload(TimedModel):
     trace: str | None = None
     format: TraceFormat | None = None
     synthetic: Synthetic | None = None
-    rate_multiplier: Annotated[float, Field(gt=0)] = 1.0
-    time_scale: Annotated[float, Field(gt=0)] = 1.0
+    rate_multiplier: Annotated[float, Field(gt=0, le=MAX_RATE_MULTIPLIER)] = 1.0
+    time_scale: Annotated[float, Field(gt=0, le=MAX_RATE_MULTIPLIER)] = 1.0
     """Trace time is divided by this (2 = twice as fast)."""
     loop: bool = False
     start_at: Seconds = 0.0
@@ -450,6 +503,20 @@ class Workload(TimedModel):
             dup = sorted({n for n in names if names.count(n) > 1})
             if dup:
                 raise ValueError(f"request class name {dup[0]!r} is used twice; names must be unique")
+        return self
+
+    @model_validator(mode="after")
+    def _servable(self) -> Workload:
+        syn = self.synthetic
+        if syn is None:
+            return self
+        peak = max([syn.rate, syn.peak_rate or 0.0, *(p.rate for p in syn.phases or ())])
+        if peak * self.rate_multiplier > MAX_RATE:
+            raise ValueError(
+                f"rate {peak:g} req/s times rateMultiplier {self.rate_multiplier:g} is "
+                f"{peak * self.rate_multiplier:g} req/s, more than the limit of {MAX_RATE:g} req/s "
+                "that a simulation can serve"
+            )
         return self
 
     def trace_format(self) -> TraceFormat | None:
@@ -516,10 +583,14 @@ class ConflictRate(WindowFault):
     kinds: list[str] | None = None
 
 
+ApiVerb = Literal["bind", "create", "delete", "get", "list", "patch", "update", "watch"]
+"""The fake API server's verbs (sim/apiserver/faults.py ALL_VERBS; a unit test keeps them equal)."""
+
+
 class ErrorRate(WindowFault):
     type: Literal["errors"]
     probability: Annotated[float, Field(ge=0, le=1)]
-    verbs: list[str] | None = None
+    verbs: list[ApiVerb] | None = None
     kinds: list[str] | None = None
     timeout: bool = False
 

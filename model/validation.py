@@ -113,6 +113,27 @@ def validate_object(
     return out
 
 
+def validate_manifest(
+    doc: LoadedDocument, obj: Mapping[str, Any], prefix: str = "", line: int | None = None
+) -> ObjectResult:
+    """One object of a loaded document (at `prefix`: `items[3]` of a List, `manifests[0].inline` of a
+    scenario) checked as `dsim validate` checks it; every issue carries the line of its own field.
+    `dsim run` checks a scenario's manifests through this same function."""
+    return _result(doc, obj, prefix, line)
+
+
+def document_objects(doc: LoadedDocument) -> list[tuple[Mapping[str, Any], str, int | None]]:
+    """The objects of one document as `(object, prefix, line)`: a `v1 List` gives its items."""
+    data = doc.data
+    if data.get("apiVersion") == "v1" and data.get("kind") == "List" and isinstance(data.get("items"), list):
+        return [
+            (item, f"items[{i}]", doc.line_of(f"items[{i}]"))
+            for i, item in enumerate(data["items"])
+            if isinstance(item, Mapping)
+        ]
+    return [(data, "", None)]
+
+
 def _result(doc: LoadedDocument, obj: Mapping[str, Any], prefix: str, line: int | None) -> ObjectResult:
     meta = obj.get("metadata")
     meta = meta if isinstance(meta, Mapping) else {}
@@ -132,17 +153,8 @@ def _result(doc: LoadedDocument, obj: Mapping[str, Any], prefix: str, line: int 
 
 def validate_documents(docs: Iterable[LoadedDocument], report: ValidationReport) -> None:
     for doc in docs:
-        data = doc.data
-        if (
-            data.get("apiVersion") == "v1"
-            and data.get("kind") == "List"
-            and isinstance(data.get("items"), list)
-        ):
-            for i, item in enumerate(data["items"]):
-                if isinstance(item, Mapping):
-                    report.objects.append(_result(doc, item, f"items[{i}]", doc.line_of(f"items[{i}]")))
-            continue
-        report.objects.append(_result(doc, data, "", None))
+        for obj, prefix, line in document_objects(doc):
+            report.objects.append(validate_manifest(doc, obj, prefix, line))
 
 
 def validate_paths(paths: Iterable[str | os.PathLike[str]]) -> ValidationReport:

@@ -183,6 +183,12 @@ def load_documents(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BY
         raise YAMLInputError("permission denied", file=name) from None
     except OSError as exc:
         raise YAMLInputError(f"cannot read file: {exc.strerror or exc}", file=name) from None
+    except ValueError as exc:  # an embedded NUL byte in the name
+        raise YAMLInputError(
+            f"cannot use this file name: {exc}",
+            file=name.replace("\0", "\\0"),
+            allowed="a file name without NUL bytes",
+        ) from None
     if len(raw) > max_bytes:
         raise YAMLInputError(
             f"file is larger than the limit of {max_bytes} bytes",

@@ -4,6 +4,7 @@ All time in `sim/` comes from here; decision functions take `now` (simulated sec
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import simpy
@@ -11,6 +12,30 @@ import simpy
 from sim.seeds import Seeds
 
 DEFAULT_EPOCH = datetime(2026, 1, 1, 0, 0, 0, tzinfo=UTC)
+
+
+class EventBudgetExhausted(Exception):
+    """The run scheduled more events than its budget allows (`Simulation.limit_events`)."""
+
+    def __init__(self, budget: int) -> None:
+        super().__init__(budget)
+        self.budget = budget
+
+    def __str__(self) -> str:
+        return f"the event budget of {self.budget:,} simulation events is exhausted"
+
+
+class _BudgetEnd:
+    """The iterator after the last allowed event id: every further event raises."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+
+    def __iter__(self) -> _BudgetEnd:
+        return self
+
+    def __next__(self) -> int:
+        raise EventBudgetExhausted(self.budget)
 
 
 class Simulation:
@@ -37,3 +62,12 @@ class Simulation:
 
     def run(self, until: float | None = None) -> None:
         self.env.run(until=until)
+
+    def limit_events(self, budget: int) -> None:
+        """Allow at most `budget` more scheduled events; the next one raises `EventBudgetExhausted`
+        (from inside the event loop, so the run stops at the simulated time reached).
+
+        Free per event: SimPy draws each event's tie-break id from `env._eid`; that counter is
+        replaced by one that runs out. Ids keep their order, so results do not change."""
+        start = next(self.env._eid)
+        self.env._eid = itertools.chain(range(start + 1, start + 1 + budget), _BudgetEnd(budget))  # type: ignore[assignment]

@@ -8,7 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 
-def default_pod_spec(spec: dict[str, Any]) -> None:
+def _struct(parent: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """The object at `key`, created when absent or JSON null (Go decodes null into a zero-value
+    struct); None for any other type, which admission then rejects (no defaulting on it)."""
+    value = parent.get(key)
+    if value is None:
+        value = parent[key] = {}
+    return value if isinstance(value, dict) else None
+
+
+def default_pod_spec(spec: dict[str, Any] | None) -> None:
+    if not isinstance(spec, dict):
+        return
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("dnsPolicy", "ClusterFirst")
@@ -16,19 +27,23 @@ def default_pod_spec(spec: dict[str, Any]) -> None:
 
 
 def default_deployment(obj: dict[str, Any]) -> None:
-    spec = obj.setdefault("spec", {})
+    spec = _struct(obj, "spec")
+    if spec is None:
+        return
     spec.setdefault("replicas", 1)
-    strategy = spec.setdefault("strategy", {})
-    strategy.setdefault("type", "RollingUpdate")
-    if strategy["type"] == "RollingUpdate":
-        ru = strategy.setdefault("rollingUpdate", {})
-        ru.setdefault("maxUnavailable", "25%")
-        ru.setdefault("maxSurge", "25%")
+    strategy = _struct(spec, "strategy")
+    if strategy is not None:
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            ru = _struct(strategy, "rollingUpdate")
+            if ru is not None:
+                ru.setdefault("maxUnavailable", "25%")
+                ru.setdefault("maxSurge", "25%")
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("progressDeadlineSeconds", 600)
     template = spec.get("template")
     if isinstance(template, dict):
-        default_pod_spec(template.setdefault("spec", {}))
+        default_pod_spec(_struct(template, "spec"))
 
 
 def pod_qos_class(spec: dict[str, Any]) -> str:
@@ -53,4 +68,4 @@ def apply_defaults(kind: str, obj: dict[str, Any]) -> None:
     if kind == "Deployment":
         default_deployment(obj)
     elif kind == "Pod":
-        default_pod_spec(obj.setdefault("spec", {}))
+        default_pod_spec(_struct(obj, "spec"))

@@ -631,6 +631,13 @@ class APIServer:
         new = {**old, "metadata": meta}
         meta["deletionTimestamp"] = self.timestamp(now + grace)
         meta["deletionGracePeriodSeconds"] = grace
+        if finalizers and not terminating and meta.get("generation", 0) > 0:
+            # The DELETE that starts deletion of an object held by finalizers is a write: a new
+            # resourceVersion (below) and a generation bump, so generation-filtered controllers see it.
+            # upstream: k8s.io/apiserver pkg/registry/generic/registry/store.go markAsDeleting
+            # (Pods without finalizers keep their generation on graceful deletion: the pre-1.33
+            # behaviour, when Pods had no generation, which the recorded runs rely on.)
+            meta["generation"] = meta["generation"] + 1
         changed: list[str] = []
         changed_paths(old, new, "", changed)
         rv = self._next_rv()

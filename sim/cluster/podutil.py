@@ -23,9 +23,14 @@ def parse_timestamp(ts: str) -> float:
     )
 
 
+INT64_MAX = 2**63 - 1
+
+
 @lru_cache(maxsize=4096)
 def _milli(q: str | int | float) -> int:
-    return milli_value(q)
+    # Kubernetes keeps milli-values in an int64 (resource.Quantity.MilliValue); a quantity beyond it
+    # ("1e400" passes the quantity syntax) is clamped here rather than wrapped, so arithmetic stays finite
+    return min(milli_value(q), INT64_MAX)
 
 
 def quantity_milli(q: Any) -> int:

@@ -72,7 +72,10 @@ def sample_delay(spec: DelaySpec, rng: np.random.Generator) -> float:
     if d == "normal":
         return max(0.0, float(rng.normal(spec.mean or 0.0, spec.stddev or 0.0)))
     if d == "lognormal":
-        return float((spec.median or 0.0) * math.exp((spec.sigma or 0.0) * float(rng.standard_normal())))
+        # sigma is bounded at load (model.scenario.MAX_LOGNORMAL_SIGMA); the exponent is clamped too so
+        # that no draw can overflow (exp(709) is the largest finite double)
+        exponent = min(700.0, (spec.sigma or 0.0) * float(rng.standard_normal()))
+        return float((spec.median or 0.0) * math.exp(exponent))
     values = spec.values or [0.0]
     return float(values[int(rng.integers(len(values)))])
 

@@ -14,8 +14,13 @@ from model.errors import InputError
 from model.scenario import parse_duration
 
 
+def _one_line(text: str) -> str:
+    """Control characters (a newline or NUL in a bad value or key) escaped: bad input is one line."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+
+
 def _fail_input(err: InputError) -> None:
-    click.echo(f"dsim run: {err}", err=True)
+    click.echo(f"dsim run: {_one_line(str(err))}", err=True)
     sys.exit(2)
 
 
@@ -40,6 +45,26 @@ def _fail_input(err: InputError) -> None:
     help="Stop at this simulated time instead of the scenario's duration (e.g. 90, 5m).",
 )
 @click.option(
+    "--max-sim-seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Cap the simulated time: stop at this many seconds if the scenario runs longer (unlike "
+    "--until, never lengthens a run). For smoke tests and fuzzing.",
+)
+@click.option(
+    "--event-budget",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop the run once it has scheduled this many simulation events (default 100,000,000, "
+    "an hour or more of work); the artefacts up to that time are written, exit 1.",
+)
+@click.option(
+    "--no-render",
+    is_flag=True,
+    help="Write the data (summary.json, events, time series) but no PNGs or report.html; "
+    "`dsim report OUT` draws them later. For batch runs and fuzzing.",
+)
+@click.option(
     "--quiet",
     is_flag=True,
     help="No progress bar and no summary screen; on failure, the failed expectations and the error "
@@ -54,16 +79,23 @@ def run(
     profile: str | None,
     out: Path | None,
     until: str | None,
+    max_sim_seconds: float | None,
+    event_budget: int | None,
+    no_render: bool,
     quiet: bool,
     allow_outside: bool,
 ) -> None:
     """Replay SCENARIO (a dsim/v1 Scenario YAML file) and write events.jsonl, timeseries.csv,
     summary.json, PNG plots and report.html.
 
-    Exit 0 when every expectation holds, 1 when one fails (they are listed), 2 on bad input (nothing
-    is written)."""
+    Exit 0 when every expectation holds, 1 when one fails (they are listed) or the run stopped early
+    (a crash, with error.txt; or the event budget), 2 on bad input (nothing is written), 130 on
+    Ctrl-C: the artefacts up to the simulated time reached are written, summary.json says
+    "status": "interrupted", and report.html has no plots (`dsim report OUT` draws them)."""
+    import dataclasses
+
     from sim.scenario.load import load_scenario
-    from sim.scenario.runner import run_scenario
+    from sim.scenario.runner import DEFAULT_EVENT_BUDGET, run_scenario
 
     try:
         if seed is not None and seed < 0:
@@ -80,24 +112,36 @@ def run(
     except InputError as err:
         _fail_input(err)
         return
+    if max_sim_seconds is not None and resolved.scenario.duration > max_sim_seconds:
+        capped = resolved.scenario.with_overrides(until=max_sim_seconds)
+        resolved = dataclasses.replace(resolved, scenario=capped)
+    budget = event_budget if event_budget is not None else DEFAULT_EVENT_BUDGET
     target = out if out is not None else Path("reports") / resolved.scenario.name
     # A simulation allocates many short-lived dicts and few cycles: a higher gen-0 threshold makes
     # runs 25-45 % faster (docs/control-plane.md) and changes no result.
     gc.set_threshold(100_000, 50, 100)
     try:
         if quiet:
-            result = run_scenario(resolved, target)
+            result = run_scenario(resolved, target, event_budget=budget, render=not no_render)
             if result.exit_code != 0 and not result.error:
                 from sim.report.answers_text import failure_report
 
                 for line in failure_report(result.summary):
                     click.echo(line, err=True)
         else:
-            result = _run_with_progress(resolved, target)
+            result = _run_with_progress(resolved, target, budget, render=not no_render)
             print_summary(result.summary, result.out)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second Ctrl-C while the artefacts were being written
         click.echo(f"dsim run: interrupted; {target} was left as it was", err=True)
         sys.exit(130)
+    if result.interrupted:
+        click.echo(
+            f"dsim run: interrupted at {result.summary.get('sim_seconds', 0):g} s simulated; "
+            f"artefacts up to then are in {result.out}",
+            err=True,
+        )
+    elif result.stopped:
+        click.echo(f"dsim run: stopped: {result.stopped}; artefacts up to then are in {result.out}", err=True)
     if result.error:
         last = result.error.strip().splitlines()[-1]
         click.echo(
@@ -107,7 +151,9 @@ def run(
     sys.exit(result.exit_code)
 
 
-def _run_with_progress(resolved: Any, target: Path) -> Any:
+def _run_with_progress(
+    resolved: Any, target: Path, event_budget: int | None = None, render: bool = True
+) -> Any:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sim.scenario.runner import run_scenario
@@ -130,7 +176,9 @@ def _run_with_progress(resolved: Any, target: Path) -> Any:
         def stage(text: str) -> None:
             bar.update(task, description=f"{resolved.scenario.name}: {text}")
 
-        return run_scenario(resolved, target, progress=progress, on_stage=stage)
+        return run_scenario(
+            resolved, target, progress=progress, on_stage=stage, event_budget=event_budget, render=render
+        )
 
 
 def print_summary(summary: Mapping[str, Any], out: Path) -> None:
@@ -192,9 +240,13 @@ def print_summary(summary: Mapping[str, Any], out: Path) -> None:
         con.print("quirks that changed a decision: " + ", ".join(f"{k}×{v}" for k, v in triggered.items()))
     from sim.findings.types import at_least
 
-    text = verdict_text(summary)
-    bad = summary.get("error") or failed or at_least(findings, "error")
-    verdict = f"[bold red]{text}[/]" if bad else f"[bold green]{text}[/]"
+    status = summary.get("status")
+    if status in ("interrupted", "budget_exhausted") and not summary.get("error"):
+        verdict = f"[bold yellow]{status} at {summary.get('sim_seconds', 0):g} s[/]"
+    else:
+        text = verdict_text(summary)
+        bad = summary.get("error") or failed or at_least(findings, "error")
+        verdict = f"[bold red]{text}[/]" if bad else f"[bold green]{text}[/]"
     con.print(f"{verdict}   digest {str(summary.get('digest', ''))[:16]}…   report: {out / 'report.html'}")
 
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from model.quirks import Quirk, QuirkSet
-from sim.apiserver.errors import ApiError, NotFound
+from sim.apiserver.errors import ApiError, NotFound, Unsupported
 from sim.apiserver.selectors import selector_matches
 from sim.clock import Simulation
 from sim.decisions.hpa.build import (
@@ -287,6 +287,13 @@ class HPAController:
             )
         except (ApiError, KeyError, ValueError) as err:
             scale_error = str(err)
+        except Unsupported:
+            # a scaleTargetRef kind no API group serves is the user's input, not a simulator gap:
+            # upstream: pkg/controller/podautoscaler/horizontal.go reconcileAutoscaler
+            # (RESTMappings fails -> FailedGetScale)
+            scale_error = (
+                f"unable to determine resource for scale target reference: no matches for kind {kind!r}"
+            )
         pods: list[PodInfo] = []
         controlling: list[str] = []
         if scale is not None and scale.selector:

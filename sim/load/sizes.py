@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.scenario import RequestClass, TokenDistribution, TokenSize
+from model.scenario import MAX_TOKENS, RequestClass, TokenDistribution, TokenSize
 from sim.load.arrivals import Arrival, TraceFormatError
 
 _CHUNK = 1024
@@ -52,7 +52,9 @@ class SizeDrawer:
                 raise ValueError("an empirical size distribution needs its resolved trace path")
             self.values = empirical_values(trace_path, str(spec.column))
         self.lo = spec.min if spec.min is not None else 1
-        self.hi = spec.max if spec.max is not None else np.iinfo(np.int64).max
+        # no draw beyond the largest token count a scenario may name (a float at int64's limit would
+        # wrap negative when cast)
+        self.hi = spec.max if spec.max is not None else MAX_TOKENS
 
     def draw(self) -> int:
         if self.const is not None:

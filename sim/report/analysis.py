@@ -292,13 +292,20 @@ def windowed_lower_bound(
     return WindowedBound(window, replicas, {r: m.gpus_per_pod for r, m in models.items()})
 
 
-def scenario_requests(resolved: ResolvedScenario) -> list[tuple[float, int, int]]:
-    """The requests a run of the scenario receives (same seed, same trace slice, same shaping)."""
+def scenario_requests(resolved: ResolvedScenario, until: float | None = None) -> list[tuple[float, int, int]]:
+    """The requests a run of the scenario receives (same seed, same trace slice, same shaping);
+    with `until`, only those arriving by then (an interrupted run is judged on what it simulated,
+    and must not generate a week of arrivals on the way out)."""
+    from itertools import takewhile
+
     from sim.scenario.world import World
 
     world = World(resolved)
     # the runner's own arrival pipeline, so the bound sees exactly the run's requests
-    return [(float(a.t), int(a.input_tokens), int(a.output_tokens)) for a in world._arrivals()]
+    arrivals = world._arrivals()
+    if until is not None:
+        arrivals = takewhile(lambda a: float(a.t) <= until, arrivals)
+    return [(float(a.t), int(a.input_tokens), int(a.output_tokens)) for a in arrivals]
 
 
 def scenario_lower_bound(resolved: ResolvedScenario) -> dict[str, RoleBound]:

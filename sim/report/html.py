@@ -71,6 +71,9 @@ def status_badge(summary: Mapping[str, Any]) -> str:
     status = summary.get("status", "ok")
     if status == "error":
         return '<span class="badge error">ERROR</span>'
+    if status in ("interrupted", "budget_exhausted"):
+        what = "INTERRUPTED" if status == "interrupted" else "EVENT BUDGET EXHAUSTED"
+        return f'<span class="badge fail">{what} at {fmt_num(summary.get("sim_seconds"))} s</span>'
     failed = [e for e in summary.get("expectations", []) if not e.get("passed")]
     if failed:
         head = f'<span class="badge fail">{len(failed)} EXPECTATION{"S" if len(failed) > 1 else ""} FAILED</span>'

@@ -32,28 +32,32 @@ def scale_events(folder: Path) -> list[dict[str, Any]]:
     return of_type(read_events(folder / "events.jsonl"), "scale")
 
 
-def render_folder(folder: Path, summary: dict[str, Any] | None = None) -> Path:
-    """Plots and report.html for the run in `folder`; returns the report path."""
+def render_folder(folder: Path, summary: dict[str, Any] | None = None, *, plots: bool = True) -> Path:
+    """Plots and report.html for the run in `folder`; returns the report path. `plots=False`
+    writes report.html alone (an interrupted run must return promptly; `dsim report` draws them)."""
     check_run_folder(folder)
     summary = summary if summary is not None else read_summary(folder / "summary.json")
-    ts = read_timeseries(folder / "timeseries.csv")
     roles = summary.get("role_order") or None
     events = read_events(folder / "events.jsonl")
-    render_run_plots(
-        folder,
-        ts,
-        of_type(events, "scale"),
-        roles=roles,
-        name=str(summary.get("scenario", "")),
-        faults=of_type(events, "fault"),
-        summary=summary,
-    )
-    stale = folder / "prediction.png"
-    if stale.exists():
-        stale.unlink()
-    plot_prediction(
-        events, folder / "prediction.png", title=f"{summary.get('scenario', '')}: prediction and confidence"
-    )
+    if plots:
+        ts = read_timeseries(folder / "timeseries.csv")
+        render_run_plots(
+            folder,
+            ts,
+            of_type(events, "scale"),
+            roles=roles,
+            name=str(summary.get("scenario", "")),
+            faults=of_type(events, "fault"),
+            summary=summary,
+        )
+        stale = folder / "prediction.png"
+        if stale.exists():
+            stale.unlink()
+        plot_prediction(
+            events,
+            folder / "prediction.png",
+            title=f"{summary.get('scenario', '')}: prediction and confidence",
+        )
     resolved = folder / RESOLVED_SCENARIO
     text = resolved.read_text(encoding="utf-8") if resolved.exists() else ""
     return render_html(folder, summary, scenario_yaml=text, events=events)

@@ -244,7 +244,7 @@ def answers(world: World, ts: Any, events: Sequence[Mapping[str, Any]]) -> dict[
     lb_window = max(LOWER_BOUND_WINDOW, window)
     if models and sc.workload is not None:
         bound = windowed_lower_bound(
-            scenario_requests(world.resolved), models, window=lb_window, duration=duration
+            scenario_requests(world.resolved, until=duration), models, window=lb_window, duration=duration
         )
     role_pools, pools = _pools(world, events)
     cost = compute_cost(

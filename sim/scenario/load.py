@@ -21,6 +21,7 @@ from model.scenario import (
     Scenario,
     scenario_from_data,
 )
+from model.validation import document_objects, validate_manifest
 from model.yamlio import LoadedDocument, dump_documents, load_documents
 
 DS_KIND = "DisaggregatedService"
@@ -30,11 +31,14 @@ KV_TRANSFER = "kv-transfer"
 
 @dataclass(frozen=True)
 class Manifest:
-    """One Kubernetes object of the scenario and where it was written."""
+    """One Kubernetes object of the scenario and where it was written (`doc` and `prefix` locate its
+    fields: the manifest file's document, or the scenario's document at `manifests[i].inline`)."""
 
     obj: dict[str, Any]
     file: str
     line: int | None
+    doc: LoadedDocument | None = field(default=None, compare=False, repr=False)
+    prefix: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,18 @@ def load_scenario(
     outside_ok = allow_outside or scenario.allow_outside
 
     def resolve(rel: str, yaml_path: str, what: str) -> Path:
-        target = (root / rel).resolve()
+        try:
+            target = (root / rel).resolve()
+            is_file = target.is_file()
+        except (ValueError, OSError) as exc:  # e.g. an embedded NUL byte, a name too long
+            raise InputError(
+                f"{what} path cannot be used: {exc}",
+                file=name,
+                line=_line(doc, yaml_path),
+                path=yaml_path,
+                value=rel,
+                allowed="a file path without control characters, relative to the scenario file",
+            ) from None
         if not outside_ok and not target.is_relative_to(root):
             raise InputError(
                 f"{what} path escapes the scenario's folder tree ({root})",
@@ -104,7 +119,7 @@ def load_scenario(
                 value=rel,
                 allowed="a path inside the scenario's folder, or run with --allow-outside",
             )
-        if not target.is_file():
+        if not is_file:
             raise InputError(
                 f"{what} file not found: {target}",
                 file=name,
@@ -118,13 +133,16 @@ def load_scenario(
     manifests: list[Manifest] = []
     for i, ref in enumerate(scenario.manifests):
         if ref.inline is not None:
-            manifests.append(Manifest(dict(ref.inline), name, _line(doc, f"manifests[{i}].inline")))
+            prefix = f"manifests[{i}].inline"
+            manifests.append(Manifest(dict(ref.inline), name, _line(doc, prefix), doc, prefix))
             continue
         assert ref.path is not None
         target = resolve(ref.path, f"manifests[{i}].path", "manifest")
         for mdoc in load_documents(target):
-            manifests.append(Manifest(mdoc.data, str(target), mdoc.line))
+            for obj, prefix, line in document_objects(mdoc):
+                manifests.append(Manifest(dict(obj), str(target), line or mdoc.line, mdoc, prefix))
     _admit(manifests)
+    _check_node_objects(scenario, doc, name)
 
     trace = None
     if scenario.workload is not None and scenario.workload.trace is not None:
@@ -182,23 +200,52 @@ def _size_trace_refs(scenario: Scenario) -> list[tuple[str, str]]:
 
 
 def _admit(manifests: list[Manifest]) -> None:
-    """Reject manifests a strict API server would reject, with file and line of the object."""
+    """Reject manifests a strict API server would reject: the same check as `dsim validate`
+    (model.validation.validate_manifest), reported at the line of the offending field."""
     from model.admission import admit
 
     for m in manifests:
-        issues = [i for i in admit(m.obj) if i.severity == "error"]
-        if issues:
-            first = issues[0]
-            more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
-            kind = m.obj.get("kind", "?")
-            obj_name = (m.obj.get("metadata") or {}).get("name", "?")
+        if m.doc is not None:
+            result = validate_manifest(m.doc, m.obj, m.prefix, m.line)
+            errors = result.errors
+            ref = " ".join(result.ref.split()) or "<object>"  # a kind or name of spaces stays readable
+        else:  # a Manifest built in code, without its document
+            errors = [i for i in admit(m.obj) if i.severity == "error"]
+            ref = str(m.obj.get("kind", "?"))
+        if errors:
+            first = errors[0]
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            path = first.path
+            if m.prefix.startswith("manifests["):  # inline: the path within the scenario file
+                path = f"{m.prefix}.{path}" if path else m.prefix
             raise InputError(
-                f"{kind}/{obj_name}: {first.message}{more}",
+                f"{ref}: {first.message}{more}",
                 file=m.file,
                 line=first.line or m.line,
-                path=first.path,
+                path=path,
                 value=first.value,
             )
+
+
+def _check_node_objects(scenario: Scenario, doc: LoadedDocument, name: str) -> None:
+    """The Nodes the cluster section becomes at t=0, admitted now as the API server will admit
+    them, so a bad node-pool value is a bad-input error at the scenario's line, not a crash."""
+    from model.admission import admit
+    from sim.scenario.cluster import node_objects
+
+    for i, pool in enumerate(scenario.cluster.node_pools):
+        first = node_objects(type(scenario.cluster)(node_pools=[pool.model_copy(update={"count": 1})]))
+        for obj in first[:1]:
+            issues = [x for x in admit(obj) if x.severity == "error"]
+            if issues:
+                where = f"cluster.nodePools[{i}]"
+                raise InputError(
+                    f"node pool {pool.name!r} makes an invalid Node: {issues[0].path}: {issues[0].message}",
+                    file=name,
+                    line=doc.line_of(where),
+                    path=where,
+                    value=issues[0].value,
+                )
 
 
 def _unknown_role(role: str, roles: list[str], name: str, doc: LoadedDocument, path: str) -> InputError:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.clock import EventBudgetExhausted
 from sim.report.render import RESOLVED_SCENARIO, render_folder
 from sim.report.summary import compute_digest, write_summary
 from sim.report.wallclock import wall_seconds
@@ -25,6 +26,14 @@ from sim.scenario.world import World
 ProgressFn = Callable[[float, Mapping[str, tuple[int, int]]], None]
 """progress(simulated seconds, {role: (ready, spec)})."""
 
+DEFAULT_EVENT_BUDGET = 100_000_000
+"""Simulation events one `dsim run` may schedule (`--event-budget`). The heaviest shipped scenario
+schedules about 120,000 and a run does some 30,000 a second: a run that needs a hundred million
+would take an hour or more, so it is stopped at the simulated time reached, with its artefacts
+written and `"status": "budget_exhausted"` (exit 1)."""
+INTERRUPTED_EXIT_CODE = 130
+"""Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it)."""
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -33,13 +42,26 @@ class RunResult:
     error: str | None
 
     @property
+    def interrupted(self) -> bool:
+        return self.summary.get("status") == "interrupted"
+
+    @property
+    def stopped(self) -> str | None:
+        """Why the run stopped before its duration without an error (the event budget), or None."""
+        value = self.summary.get("stopped")
+        return str(value) if value else None
+
+    @property
     def failed_expectations(self) -> list[dict[str, Any]]:
         return [e for e in self.summary.get("expectations", []) if not e.get("passed")]
 
     @property
     def exit_code(self) -> int:
-        """0 every expectation holds; 1 one fails or the run crashed."""
-        return 1 if self.error or self.failed_expectations else 0
+        """0 every expectation holds; 1 one fails, the run crashed or ran out of its event budget;
+        130 interrupted (Ctrl-C)."""
+        if self.interrupted:
+            return INTERRUPTED_EXIT_CODE
+        return 1 if self.error or self.stopped or self.failed_expectations else 0
 
 
 def _temp_folder(out: Path) -> Path:
@@ -68,29 +90,59 @@ def run_scenario(
     progress: ProgressFn | None = None,
     render: bool = True,
     on_stage: Callable[[str], None] | None = None,
+    event_budget: int | None = DEFAULT_EVENT_BUDGET,
 ) -> RunResult:
     """Simulate, evaluate expectations, write every artefact into `out`; never raises for a crash
     inside the simulation (the error is reported in the result and the artefacts). `render=False`
     skips the PNGs and report.html (`dsim report` can draw them later); `on_stage(text)` hears
-    when the simulation is over and the artefacts are being written."""
+    when the simulation is over and the artefacts are being written.
+
+    Stopping early still writes the artefacts up to the simulated time reached: Ctrl-C
+    (KeyboardInterrupt) gives `"status": "interrupted"` and report.html without plots, so that it
+    returns promptly (`dsim report` draws them later); an exhausted `event_budget` gives
+    `"status": "budget_exhausted"`. A second Ctrl-C while writing leaves `out` untouched."""
     started = wall_seconds()
     tmp = _temp_folder(out)
     try:
         (tmp / RESOLVED_SCENARIO).write_text(resolved.scenario_yaml(), encoding="utf-8")
         (tmp / "manifests.resolved.yaml").write_text(resolved.manifests_yaml(), encoding="utf-8")
         world = World(resolved)
+        if event_budget is not None:
+            world.sim.limit_events(event_budget)
         error: str | None = None
+        stopped: str | None = None
+        interrupted = False
         try:
             world.build()
             world.run(progress=progress)
+        except KeyboardInterrupt:
+            interrupted = True
+        except EventBudgetExhausted as exc:
+            stopped = (
+                f"{exc} at {world.now:g} s of {float(resolved.scenario.duration):g} s simulated; the "
+                "scenario asks for more work than a run can do (lower the rates, or raise --event-budget)"
+            )
         except Exception:  # a crash in a layer: keep what ran, report it, exit 1
             error = traceback.format_exc()
         if on_stage is not None:
             on_stage("writing report")
-        summary = _finish(world, resolved, tmp, error, wall_seconds() - started)
+        try:
+            summary = _finish(
+                world,
+                resolved,
+                tmp,
+                error,
+                wall_seconds() - started,
+                interrupted=interrupted,
+                stopped=stopped,
+            )
+        except Exception:
+            if interrupted:  # interrupted while the world was being built: nothing to report
+                raise KeyboardInterrupt from None
+            raise
         try:
             if render:
-                render_folder(tmp, summary)
+                render_folder(tmp, summary, plots=not interrupted)
         except Exception:
             render_error = traceback.format_exc()
             (tmp / "render-error.txt").write_text(render_error, encoding="utf-8")
@@ -102,7 +154,14 @@ def run_scenario(
 
 
 def _finish(
-    world: World, resolved: ResolvedScenario, folder: Path, error: str | None, wall: float
+    world: World,
+    resolved: ResolvedScenario,
+    folder: Path,
+    error: str | None,
+    wall: float,
+    *,
+    interrupted: bool = False,
+    stopped: str | None = None,
 ) -> dict[str, Any]:
     sc = resolved.scenario
     events = world.event_log()
@@ -125,7 +184,7 @@ def _finish(
     summary: dict[str, Any] = {
         "scenario": sc.name,
         "description": sc.description,
-        "status": "error" if error else ("failed" if any(not v["passed"] for v in verdicts) else "ok"),
+        "status": _status(error, verdicts, interrupted, stopped),
         "error": error,
         "digest": compute_digest(events.to_bytes(), ts.to_csv_bytes()),
         "seed": sc.seed,
@@ -146,5 +205,17 @@ def _finish(
         "notes": world.run_notes(),
     }
     summary.update(extra)
+    if stopped is not None:
+        summary["stopped"] = stopped
     write_summary(folder / "summary.json", summary)
     return summary
+
+
+def _status(error: str | None, verdicts: list[dict[str, Any]], interrupted: bool, stopped: str | None) -> str:
+    if error:
+        return "error"
+    if interrupted:
+        return "interrupted"
+    if stopped is not None:
+        return "budget_exhausted"
+    return "failed" if any(not v["passed"] for v in verdicts) else "ok"

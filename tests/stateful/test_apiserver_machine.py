@@ -67,6 +67,8 @@ class APIServerMachine(RuleBasedStateMachine):
     def _model_delete(self, name: str) -> None:
         obj = self.model[name]
         if obj.finalizers:
+            if not obj.deleting:
+                obj.generation += 1  # setting deletionTimestamp bumps generation (and resourceVersion)
             obj.deleting = True
         else:
             self._removed(name)
@@ -221,6 +223,7 @@ class APIServerMachine(RuleBasedStateMachine):
         target = self.sim.now + dt
         self.sim.run(until=target)
         # replay the garbage collector in the model, in due-time order
+        marked: list[str] = []
         while self.gc_queue and self.gc_queue[0][0] < target:  # run(until) stops before events at `until`
             due, _, name, uid = heapq.heappop(self.gc_queue)
             obj = self.model.get(name)
@@ -228,6 +231,8 @@ class APIServerMachine(RuleBasedStateMachine):
                 continue
             if obj.finalizers:
                 obj.deleting = True
+                obj.generation += 1
+                marked.append(name)
             else:
                 obj_uid = obj.uid
                 self.model.pop(name)
@@ -235,6 +240,14 @@ class APIServerMachine(RuleBasedStateMachine):
                 for dep_name, dep in sorted(self.model.items()):
                     if dep.owner_uid == obj_uid:
                         self._schedule_gc(dep_name, dep.uid, due + GC_DELAY)
+        # the GC's DELETE of an object with finalizers is a write: a newer resourceVersion
+        for name in marked:
+            obj = self.model[name]
+            stored = self.api.get(KIND, NS, name)
+            assert int(stored["metadata"]["resourceVersion"]) > int(obj.rv), (stored["metadata"], obj.rv)
+            obj.seen_rvs.append(obj.rv)
+            obj.rv = stored["metadata"]["resourceVersion"]
+            assert stored["metadata"]["generation"] == obj.generation
         self.last_rv = max(self.last_rv, int(self.api.resource_version))
 
     # ------------------------------------------------------------------ invariants

@@ -183,7 +183,7 @@ def test_union_type_errors_collapse_and_unknown_fields_are_reported() -> None:
             "spec.containers[0].readinessProbe.httpGet.port",
             "Invalid value: true: must be of type integer or string",
         ),
-        ("spec.containers[0].readinessProbe.periodSecond", "unknown field"),
+        ("spec.containers[0].readinessProbe.periodSecond", "unknown field; did you mean 'periodSeconds'?"),
     ]
 
 
