@@ -23,11 +23,20 @@ class CliResult:
     out: Path
 
 
+FROZEN = ROOT / "tests" / "data" / "badinput"
+"""A frozen copy of the default scenario and its manifest, so that the text edits of these tests do
+not break when the shipped default scenario changes."""
+
+
 def copy_scenario(tmp: Path, name: str = "embedding-pipeline") -> Path:
-    """`scenarios/<name>.yaml` and `scenarios/manifests/` copied into `tmp`; returns the scenario path."""
+    """`scenarios/<name>.yaml` and `scenarios/manifests/` copied into `tmp` (the default scenario
+    from its frozen copy in tests/data/badinput); returns the scenario path."""
     shutil.copytree(SCENARIOS / "manifests", tmp / "manifests")
     target = tmp / f"{name}.yaml"
-    shutil.copy(SCENARIOS / f"{name}.yaml", target)
+    frozen = FROZEN / f"{name}.yaml"
+    shutil.copy(frozen if frozen.exists() else SCENARIOS / f"{name}.yaml", target)
+    for manifest in (FROZEN / "manifests").glob("*.yaml") if frozen.exists() else ():
+        shutil.copy(manifest, tmp / "manifests" / manifest.name)
     return target
 
 

@@ -20,7 +20,7 @@ PROMPT_EXIT_SECONDS = 2.0
 
 def test_run_ctrl_c_writes_interrupted_summary_and_report(tmp_path: Path) -> None:
     scenario = copy_scenario(tmp_path)
-    edit(scenario, "duration: 10m", "duration: 168h")  # far longer than the test waits
+    edit(scenario, "duration: 5m", "duration: 168h")  # far longer than the test waits
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
