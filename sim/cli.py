@@ -32,6 +32,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "check",
         "Property-test your own manifests; export counterexamples as scenarios.",
     ),
+    "sweep": (
+        "sim.commands.sweep",
+        "sweep",
+        "Explore scaler and capacity configurations in parallel: one table and a Pareto report.",
+    ),
 }
 
 

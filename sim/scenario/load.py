@@ -21,7 +21,7 @@ from model.scenario import (
     Scenario,
     scenario_from_data,
 )
-from model.yamlio import LoadedDocument, dump_documents, load_documents
+from model.yamlio import LoadedDocument, dump_documents, load_documents, load_documents_from_string
 
 DS_KIND = "DisaggregatedService"
 KV_TRANSFER = "kv-transfer"
@@ -68,10 +68,13 @@ def load_scenario(
     profile: str | None = None,
     until: float | None = None,
     allow_outside: bool = False,
+    text: str | None = None,
 ) -> ResolvedScenario:
-    """Read, validate and resolve `path` with the command line's overrides applied."""
+    """Read, validate and resolve `path` with the command line's overrides applied. With `text`,
+    that YAML is the scenario instead of the file's content (relative paths still resolve against
+    `path`'s folder): `dsim sweep` resolves each point this way."""
     file = Path(path)
-    docs = load_documents(file)
+    docs = load_documents(file) if text is None else load_documents_from_string(text, str(file))
     name = str(file)
     if len(docs) != 1:
         raise InputError(
