@@ -226,13 +226,6 @@ class Sweep(SweepModel):
 
     @model_validator(mode="after")
     def _checks(self) -> Sweep:
-        if self.sampling.method == "grid":
-            for i, p in enumerate(self.parameters):
-                if p.distribution is not None:
-                    raise ValueError(
-                        f"parameters[{i}] ({p.column}) has a distribution, which a grid cannot "
-                        "enumerate; give values or a range, or use sampling: {method: random|lhs, points: N}"
-                    )
         if self.seeds is not None and not self.seeds:
             raise ValueError("seeds must not be empty (leave it out to use the scenario's seed)")
         if self.profiles is not None and not self.profiles:
@@ -263,7 +256,9 @@ def check_condition(
                     f"unknown name {node!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""),
                     at,
                     node,
-                    ", ".join(names) or "(no names)",
+                    ", ".join(names)
+                    if len(names) <= 12
+                    else "a parameter name, seed, or a result column such as ttft_p99_s (docs/sweeps.md)",
                 )
             return
         if isinstance(node, dict) and len(node) == 1:
@@ -429,6 +424,14 @@ def load_sweep(path: str | Path) -> LoadedSweep:
             err.allowed = ", ".join(keys)
         raise err from None
     loaded = LoadedSweep(sweep, file, doc)
+    if sweep.sampling.method == "grid":
+        for i, p in enumerate(sweep.parameters):
+            if p.distribution is not None:
+                raise loaded.error(
+                    "a grid cannot enumerate a distribution",
+                    f"parameters[{i}].distribution",
+                    allowed="values or a range, or sampling: {method: random|lhs, points: N}",
+                )
     columns: dict[str, int] = {}
     for i, p in enumerate(sweep.parameters):
         col = p.column
