@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from model.errors import InputError
+
+if TYPE_CHECKING:
+    from sim.sweep.engine import Progress
 
 
 @click.command(name="sweep")
@@ -89,7 +93,9 @@ def sweep(
         )
         sys.exit(2)
     if dask is not None and workers == 0:
-        click.echo("dsim sweep: --workers 0 runs in this process; it cannot be combined with --dask", err=True)
+        click.echo(
+            "dsim sweep: --workers 0 runs in this process; it cannot be combined with --dask", err=True
+        )
         sys.exit(2)
     target = out if out is not None else Path("reports") / "sweeps" / loaded.sweep.name
     n_workers = default_workers() if workers is None else workers
@@ -119,7 +125,7 @@ def sweep(
     sys.exit(1 if bad else 0)
 
 
-def _progress(title: str, quiet: bool) -> object:
+def _progress(title: str, quiet: bool) -> Progress:
     from sim.sweep.progress import QuietProgress, RichProgress
 
     if quiet or not sys.stderr.isatty():
@@ -129,6 +135,7 @@ def _progress(title: str, quiet: bool) -> object:
 
 def _print_summary(plan: object, outcome: object) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
     from sim.sweep.engine import SweepOutcome
     from sim.sweep.plan import Plan
@@ -147,7 +154,7 @@ def _print_summary(plan: object, outcome: object) -> None:
     cost, quality, _ = objective_columns(plan, outcome.rows)
     best = best_rows(plan, outcome.rows, n=1)
     if best:
-        con.print(f"best: {describe_row(plan, best[0], cost, quality)}")
+        con.print("best: " + escape(describe_row(plan, best[0], cost, quality)), soft_wrap=True)
     elif plan.loaded.sweep.slo:
         con.print("[yellow]no configuration meets the SLO[/]")
     con.print(f"results: {outcome.out / 'results.parquet'}   report: {outcome.out / 'report.html'}")

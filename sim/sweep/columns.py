@@ -25,9 +25,13 @@ class Column:
 
 
 RUN_COLUMNS: tuple[Column, ...] = (
-    Column("status", None, "", "ok, failed (an expectation failed), error (the run crashed), crashed, invalid"),
+    Column(
+        "status", None, "", "ok, failed (an expectation failed), error (the run crashed), crashed, invalid"
+    ),
     Column("error", None, "", "last line of the error, or the validation message of an invalid point"),
-    Column("meets_slo", None, "", "every condition of the sweep's `slo` holds (null when one cannot be judged)"),
+    Column(
+        "meets_slo", None, "", "every condition of the sweep's `slo` holds (null when one cannot be judged)"
+    ),
     Column("digest", "digest", "", "SHA-256 of events.jsonl and timeseries.csv: equal digests = same run"),
     Column("wall_s", None, "s", "wall time of the run on its worker"),
     Column("sim_seconds", "sim_seconds", "s", "simulated time"),
@@ -62,8 +66,12 @@ ROLE_COLUMNS: tuple[Column, ...] = (
     Column("{role}.slo_attainment", "slo.roles.{role}", "", "the role's share of requests within its SLO"),
     Column("{role}.ttft_p50_s", "roles.{role}.ttft.p50", "s", "time to first token at the role, median"),
     Column("{role}.ttft_p99_s", "roles.{role}.ttft.p99", "s", "time to first token at the role, p99"),
-    Column("{role}.latency_p50_s", "roles.{role}.latency.p50", "s", "time at the role (queue + service), median"),
-    Column("{role}.latency_p99_s", "roles.{role}.latency.p99", "s", "time at the role (queue + service), p99"),
+    Column(
+        "{role}.latency_p50_s", "roles.{role}.latency.p50", "s", "time at the role (queue + service), median"
+    ),
+    Column(
+        "{role}.latency_p99_s", "roles.{role}.latency.p99", "s", "time at the role (queue + service), p99"
+    ),
     Column("{role}.replicas_max", "roles.{role}.replicas_max", "", "most Ready replicas"),
     Column("{role}.scale_ups", "roles.{role}.scale_ups", "", ""),
     Column("{role}.scale_downs", "roles.{role}.scale_downs", "", ""),
@@ -84,15 +92,15 @@ def dig(data: Any, path: str) -> Any:
 
 def role_columns(roles: Iterable[str]) -> list[Column]:
     return [
-        Column(c.name.format(role=r), c.source.format(role=r) if c.source else None, c.unit, c.doc, c.fallback)
+        Column(
+            c.name.format(role=r), c.source.format(role=r) if c.source else None, c.unit, c.doc, c.fallback
+        )
         for r in roles
         for c in ROLE_COLUMNS
     ]
 
 
-def extract(
-    summary: Mapping[str, Any], roles: Sequence[str], computed: Mapping[str, Any]
-) -> dict[str, Any]:
+def extract(summary: Mapping[str, Any], roles: Sequence[str], computed: Mapping[str, Any]) -> dict[str, Any]:
     """Every summary-sourced column of one run (fallbacks from `computed`), plus findings by kind."""
     out: dict[str, Any] = {}
     for col in (*RUN_COLUMNS, *role_columns(roles)):
@@ -118,7 +126,9 @@ def extract(
     return out
 
 
-def ordered_columns(params: Sequence[str], roles: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> list[str]:
+def ordered_columns(
+    params: Sequence[str], roles: Sequence[str], rows: Iterable[Mapping[str, Any]]
+) -> list[str]:
     """The table's column order: key, point, parameters, seed, profile, run columns, per-role
     columns, findings by kind (sorted), then anything else the rows carry (sorted)."""
     head = ["key", "point", *params, "seed", "profile"]

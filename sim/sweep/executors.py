@@ -14,6 +14,7 @@ row's result (its digest) does not depend on the executor. Each one reports rows
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing
 import os
@@ -152,17 +153,14 @@ def run_dask(tasks: Sequence[RunTask], address: str, workers: int, on_row: OnRow
     """`address` is a scheduler address (tcp://host:8786) or `local` for a LocalCluster of
     `workers` single-threaded worker processes listening on the loopback interface only."""
     try:
-        from distributed import Client, LocalCluster
-        from distributed import as_completed as dask_completed
+        distributed: Any = importlib.import_module("distributed")
     except ImportError as exc:  # pragma: no cover - the `sweep` extra is part of dev
-        raise RuntimeError(
-            "--dask needs Dask distributed: pip install 'disagg-sim[sweep]'"
-        ) from exc
+        raise RuntimeError("--dask needs Dask distributed: pip install 'disagg-sim[sweep]'") from exc
     if not tasks:
         return False
     cluster = None
     if address == "local":
-        cluster = LocalCluster(
+        cluster = distributed.LocalCluster(
             n_workers=max(1, min(workers, len(tasks))),
             threads_per_worker=1,
             processes=True,
@@ -170,15 +168,15 @@ def run_dask(tasks: Sequence[RunTask], address: str, workers: int, on_row: OnRow
             dashboard_address=None,
             silence_logs=logging.ERROR,
         )
-        client = Client(cluster)
+        client = distributed.Client(cluster)
     else:
-        client = Client(address, timeout="30s")
+        client = distributed.Client(address, timeout="30s")
     try:
         futures = client.map(execute_run, list(tasks), key=[f"dsim-run-{t.key}" for t in tasks], pure=False)
         by_key = {f.key: t for f, t in zip(futures, tasks)}
         done: set[str] = set()
         try:
-            for fut in dask_completed(futures):
+            for fut in distributed.as_completed(futures):
                 task = by_key[fut.key]
                 done.add(fut.key)
                 try:

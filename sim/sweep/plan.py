@@ -109,12 +109,11 @@ def _walk(root: Any, tokens: Sequence[str | int]) -> tuple[bool, Any]:
     """(True, parent container) when every token but the last exists and the parent can hold it."""
     node = root
     for tok in tokens[:-1]:
-        if isinstance(node, dict) and isinstance(tok, str) and tok in node:
-            node = node[tok]
-        elif isinstance(node, list) and isinstance(tok, int) and 0 <= tok < len(node):
-            node = node[tok]
-        else:
+        in_dict = isinstance(node, dict) and isinstance(tok, str) and tok in node
+        in_list = isinstance(node, list) and isinstance(tok, int) and 0 <= tok < len(node)
+        if not (in_dict or in_list):
             return False, None
+        node = node[tok]
     last = tokens[-1] if tokens else None
     if isinstance(node, dict) and isinstance(last, str):
         return True, node
@@ -143,9 +142,9 @@ def _find_manifest(manifests: Sequence[Manifest], ref: tuple[str, str | None, st
     kind, ns, name = ref
     for i, m in enumerate(manifests):
         meta = m.obj.get("metadata") or {}
-        if m.obj.get("kind") == kind and meta.get("name") == name:
-            if ns is None or (meta.get("namespace") or "default") == ns:
-                return i
+        same_ns = ns is None or (meta.get("namespace") or "default") == ns
+        if m.obj.get("kind") == kind and meta.get("name") == name and same_ns:
+            return i
     return None
 
 
@@ -181,7 +180,10 @@ def check_paths(loaded: LoadedSweep, base: ResolvedScenario, base_data: Mapping[
             continue
         if tokens[0] in ("seed", "profile"):
             raise loaded.error(
-                f"{tokens[0]} is a dimension of its own", where, value=p.path, allowed=f"the sweep's '{tokens[0]}s' list"
+                f"{tokens[0]} is a dimension of its own",
+                where,
+                value=p.path,
+                allowed=f"the sweep's '{tokens[0]}s' list",
             )
         ok, _ = _walk(base_data, tokens)
         if not ok:
@@ -268,7 +270,10 @@ def build_plan(loaded: LoadedSweep, *, allow_outside: bool = False) -> Plan:
     base_path = (loaded.file.resolve().parent / sweep.base).resolve()
     if not base_path.is_file():
         raise loaded.error(
-            f"base scenario not found: {base_path}", "base", value=sweep.base, allowed="a scenario file, relative to the sweep file"
+            f"base scenario not found: {base_path}",
+            "base",
+            value=sweep.base,
+            allowed="a scenario file, relative to the sweep file",
         )
     base = load_scenario(base_path, allow_outside=allow_outside)
     base_data = load_documents(base_path)[0].data
@@ -321,5 +326,8 @@ def _check_slo(loaded: LoadedSweep, base: ResolvedScenario) -> None:
         col = getattr(sweep.objective, what)
         if col is not None and col not in names:
             raise loaded.error(
-                f"no result column {col!r}", f"objective.{what}", value=col, allowed=", ".join(names[len(sweep.parameters) + 1 :])
+                f"no result column {col!r}",
+                f"objective.{what}",
+                value=col,
+                allowed=", ".join(names[len(sweep.parameters) + 1 :]),
             )

@@ -34,6 +34,12 @@ def _num(value: Any) -> float | None:
     return None if math.isnan(f) else f
 
 
+def _f(row: Mapping[str, Any], col: str) -> float:
+    """A column known to be numeric (rows were filtered with `_num`)."""
+    v = _num(row.get(col))
+    return 0.0 if v is None else v
+
+
 def objective_columns(plan: Plan, rows: Sequence[Mapping[str, Any]]) -> tuple[str, str, bool]:
     """(cost column, quality column, quality is maximised)."""
     obj = plan.loaded.sweep.objective
@@ -49,7 +55,11 @@ def pareto_front(
     rows: Sequence[Mapping[str, Any]], cost: str, quality: str, maximise: bool
 ) -> list[Mapping[str, Any]]:
     """Rows no other row beats on both cost (lower) and quality, cheapest first."""
-    pts = [r for r in rows if r.get("status") in DONE and _num(r.get(cost)) is not None and _num(r.get(quality)) is not None]
+    pts = [
+        r
+        for r in rows
+        if r.get("status") in DONE and _num(r.get(cost)) is not None and _num(r.get(quality)) is not None
+    ]
     sign = -1.0 if maximise else 1.0
     pts.sort(key=lambda r: (_num(r.get(cost)), sign * (_num(r.get(quality)) or 0.0)))
     front: list[Mapping[str, Any]] = []
@@ -105,16 +115,24 @@ def _pareto_figure(rows: Sequence[Mapping[str, Any]], cost: str, quality: str, m
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    done = [r for r in rows if r.get("status") in DONE and _num(r.get(cost)) is not None and _num(r.get(quality)) is not None]
+    done = [
+        r
+        for r in rows
+        if r.get("status") in DONE and _num(r.get(cost)) is not None and _num(r.get(quality)) is not None
+    ]
     if not done:
         return "<p><em>No finished run reports both the cost and the quality column.</em></p>"
     fig, ax = plt.subplots(figsize=(7.5, 4.6))
     meets = [r.get("meets_slo") for r in done]
     colours = ["#1b7f3b" if m is True else ("#b3261e" if m is False else "#4c72b0") for m in meets]
-    ax.scatter([_num(r.get(cost)) for r in done], [_num(r.get(quality)) for r in done], c=colours, s=28, alpha=0.8)
+    ax.scatter([_f(r, cost) for r in done], [_f(r, quality) for r in done], c=colours, s=28, alpha=0.8)
     front = pareto_front(done, cost, quality, maximise)
     ax.step(
-        [_num(r.get(cost)) for r in front], [_num(r.get(quality)) for r in front], where="post", color="#222", lw=1.2,
+        [_f(r, cost) for r in front],
+        [_f(r, quality) for r in front],
+        where="post",
+        color="#222",
+        lw=1.2,
         label="Pareto front",
     )
     ax.set_xlabel(cost)
@@ -137,7 +155,9 @@ def _grid_pairs(plan: Plan) -> list[tuple[str, str]]:
     return pairs[:6]
 
 
-def _mean_by(rows: Sequence[Mapping[str, Any]], keys: Sequence[str], col: str) -> dict[tuple[Any, ...], float]:
+def _mean_by(
+    rows: Sequence[Mapping[str, Any]], keys: Sequence[str], col: str
+) -> dict[tuple[Any, ...], float]:
     sums: dict[tuple[Any, ...], list[float]] = {}
     for r in rows:
         v = _num(r.get(col))
@@ -196,7 +216,14 @@ def _marginal(plan: Plan, rows: Sequence[Mapping[str, Any]], param: str, cost: s
             means = _mean_by(done, (param,), col)
             keys = sorted(means, key=lambda k: _num(k[0]) or 0.0)
             if len(keys) <= 50:
-                ax.plot([_num(k[0]) for k in keys], [means[k] for k in keys], color="#222", lw=1.2, marker="o", ms=3)
+                ax.plot(
+                    [_num(k[0]) for k in keys],
+                    [means[k] for k in keys],
+                    color="#222",
+                    lw=1.2,
+                    marker="o",
+                    ms=3,
+                )
         else:
             labels = sorted({str(p) for p, _ in pts})
             ax.scatter([labels.index(str(p)) for p, _ in pts], [v for _, v in pts], s=14, alpha=0.6)
@@ -235,7 +262,9 @@ def _table(plan: Plan, rows: Sequence[Mapping[str, Any]], cost: str, quality: st
             v = r.get(c)
             if c == "digest" and v:
                 v = str(v)[:12] + "…"
-            cells.append(f'<td class="num">{fmt_num(v)}</td>' if isinstance(v, int | float) else f"<td>{esc(v)}</td>")
+            cells.append(
+                f'<td class="num">{fmt_num(v)}</td>' if isinstance(v, int | float) else f"<td>{esc(v)}</td>"
+            )
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 

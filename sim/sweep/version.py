@@ -23,9 +23,11 @@ def code_version() -> str:
 
     h = hashlib.sha256()
     for package in (model, sim):
-        root = Path(package.__file__).resolve().parent
+        root = Path(str(package.__file__)).resolve().parent
         files = sorted(
-            p for p in root.rglob("*") if p.is_file() and p.suffix in _SUFFIXES and "__pycache__" not in p.parts
+            p
+            for p in root.rglob("*")
+            if p.is_file() and p.suffix in _SUFFIXES and "__pycache__" not in p.parts
         )
         for path in files:
             rel = f"{root.name}/{path.relative_to(root).as_posix()}"

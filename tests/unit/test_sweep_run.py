@@ -45,13 +45,20 @@ def test_pool_rows_equal_in_process_rows_and_dsim_run(tmp_path: Path) -> None:
     assert first["workload.synthetic.rate"] == 2 and first["maxReplicas"] == 2 and first["seed"] == 1
     assert first["status"] == "ok" and first["meets_slo"] is True
     assert first["completed"] > 0 and first["e2e_p99_s"] > 0
-    assert first["inference.gpu_hours"] is not None and first["gpu_hours_total"] >= first["inference.gpu_hours"]
+    assert (
+        first["inference.gpu_hours"] is not None and first["gpu_hours_total"] >= first["inference.gpu_hours"]
+    )
     # the same run through `dsim run` has the same digest (the sweep runs the same runner)
     run_dir = tmp_path / "pool" / "runs" / first["key"]
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["digest"] == first["digest"]
-    assert (tmp_path / "pool" / "results.csv").read_text().splitlines()[0].startswith(
-        "key,point,workload.synthetic.rate,maxReplicas,seed,profile,status,error,meets_slo,digest"
+    assert (
+        (tmp_path / "pool" / "results.csv")
+        .read_text()
+        .splitlines()[0]
+        .startswith(
+            "key,point,workload.synthetic.rate,maxReplicas,seed,profile,status,error,meets_slo,digest"
+        )
     )
     html = (tmp_path / "pool" / "report.html").read_text()
     assert "Pareto front" in html and "Heatmaps" in html and "data:image/png;base64" in html
@@ -75,7 +82,9 @@ def test_dask_local_cluster_rows_equal_local_pool_rows(tmp_path: Path) -> None:
     assert a == b
 
 
-def test_a_crashing_run_is_a_row_and_the_sweep_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crashing_run_is_a_row_and_the_sweep_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     text = SWEEP.replace("values: [2, 8]", "values: [-1, 2]")
     plan = build_plan(load_sweep(write_tiny(tmp_path, text)))
 
@@ -125,7 +134,9 @@ def test_a_worker_exception_is_a_crashed_row(tmp_path: Path, monkeypatch: pytest
 def test_cli_summary_limit_and_exit_codes(tmp_path: Path) -> None:
     path = write_tiny(tmp_path)
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, ["sweep", str(path), "--out", str(out), "--workers", "0", "--limit", "3"])
+    result = CliRunner().invoke(
+        cli, ["sweep", str(path), "--out", str(out), "--workers", "0", "--limit", "3"]
+    )
     assert result.exit_code == 0, result.output
     assert "ran 3, already done 0, 5 left" in result.output
     result = CliRunner().invoke(cli, ["sweep", str(path), "--out", str(out), "--workers", "0"])
@@ -139,8 +150,21 @@ def test_sigkill_mid_sweep_then_rerun_gives_one_row_per_point(tmp_path: Path) ->
     path = write_tiny(tmp_path, text.replace("duration: 60", "duration: 60"))
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"]
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim.cli",
+        "sweep",
+        str(path),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--quiet",
+    ]
+    proc = subprocess.Popen(
+        cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     rows_dir = out / "rows"
     deadline = time.monotonic() + 120
     try:

@@ -40,7 +40,12 @@ def test_grid_is_the_product_in_file_order(tmp_path: Path) -> None:
         {"workload.synthetic.rate": 8, "maxReplicas": 4},
     ]
     plan = build_plan(loaded)
-    assert [(r.point.params["maxReplicas"], r.point.seed) for r in plan.runs][:4] == [(2, 1), (2, 2), (4, 1), (4, 2)]
+    assert [(r.point.params["maxReplicas"], r.point.seed) for r in plan.runs][:4] == [
+        (2, 1),
+        (2, 2),
+        (4, 1),
+        (4, 2),
+    ]
     assert len({r.key for r in plan.runs}) == 8
 
 
@@ -84,14 +89,17 @@ def test_points_apply_to_scenario_and_manifest_and_coerce_strings(tmp_path: Path
 
 def test_constraints_drop_points_and_invalid_values_make_invalid_rows(tmp_path: Path) -> None:
     text = SWEEP.replace("values: [2, 8]", "values: [-1, 2, 8]").replace(
-        "seeds: [1, 2]", "seeds: [1, 2]\nconstraints:\n  - {not: {all: [{eq: [seed, 2]}, {ge: [maxReplicas, 4]}]}}"
+        "seeds: [1, 2]",
+        "seeds: [1, 2]\nconstraints:\n  - {not: {all: [{eq: [seed, 2]}, {ge: [maxReplicas, 4]}]}}",
     )
     plan = build_plan(load_sweep(write_tiny(tmp_path, text)))
     assert plan.dropped_by_constraints == 3
     assert len(plan.runs) == 9
     invalid = [r for r in plan.runs if r.invalid]
     assert len(invalid) == 3
-    assert invalid[0].invalid == "workload.synthetic.rate: input should be greater than or equal to 0 (got -1)"
+    assert (
+        invalid[0].invalid == "workload.synthetic.rate: input should be greater than or equal to 0 (got -1)"
+    )
 
 
 @pytest.mark.parametrize(

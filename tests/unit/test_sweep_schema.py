@@ -18,8 +18,18 @@ def sweep_cli(*args: str) -> tuple[int, str]:
 
 CASES = [
     # (replace, with, expected line, expected text)
-    ("seeds: [1, 2]", "seeds: [1, 2]\nsampling: {method: grid, points: 3}", 12, "sampling: a grid takes every combination"),
-    ("seeds: [1, 2]", "seed: 1\nsampling: {method: lhs}", 12, "sampling: sampling method 'lhs' needs 'points'"),
+    (
+        "seeds: [1, 2]",
+        "seeds: [1, 2]\nsampling: {method: grid, points: 3}",
+        12,
+        "sampling: a grid takes every combination",
+    ),
+    (
+        "seeds: [1, 2]",
+        "seed: 1\nsampling: {method: lhs}",
+        12,
+        "sampling: sampling method 'lhs' needs 'points'",
+    ),
     ("seeds: [1, 2]", "seedz: [1, 2]", 11, "seedz: unknown field; did you mean 'seed'?"),
     (
         "values: [2, 8]",
@@ -27,23 +37,68 @@ CASES = [
         7,
         "parameters[0].distribution: a grid cannot enumerate a distribution",
     ),
-    ("values: [2, 8]", "values: [2, 8]\n    range: {start: 1, stop: 3, step: 1}", 6, "give exactly one of 'values'"),
+    (
+        "values: [2, 8]",
+        "values: [2, 8]\n    range: {start: 1, stop: 3, step: 1}",
+        6,
+        "give exactly one of 'values'",
+    ),
     (
         "manifests[BudAIScaler/inference-scaler]",
         "manifests[BudAIScaler/decode-scaler]",
         9,
         "parameters[1].path: no manifest BudAIScaler/decode-scaler in the base scenario",
     ),
-    ("path: workload.synthetic.rate", "path: workload.synthetik.rate", 6, "parameters[0].path: the base scenario has nothing"),
-    ("path: workload.synthetic.rate", "path: workload.synthetic.rat", 6, "the scenario has no field 'workload.synthetic.rat'"),
-    ("slo:\n  - {le: [e2e_p99_s, 5]}", "slo:\n  - {le: [e2e_p99, 5]}", 13, "slo[0].le[0]: unknown name 'e2e_p99'; did you mean 'e2e_p99_s'?"),
-    ("slo:\n  - {le: [e2e_p99_s, 5]}", "constraints:\n  - {lte: [maxReplicas, 3]}", 13, "constraints[0].lte: unknown operator 'lte'; did you mean 'lt'?"),
-    ("slo:\n  - {le: [e2e_p99_s, 5]}", "constraints:\n  - {le: [maxReplica, 3]}", 13, "unknown name 'maxReplica'; did you mean 'maxReplicas'?"),
-    ("slo:\n  - {le: [e2e_p99_s, 5]}", "constraints:\n  - {le: [maxReplicas]}", 13, "constraints[0].le: le takes a list of two operands"),
+    (
+        "path: workload.synthetic.rate",
+        "path: workload.synthetik.rate",
+        6,
+        "parameters[0].path: the base scenario has nothing",
+    ),
+    (
+        "path: workload.synthetic.rate",
+        "path: workload.synthetic.rat",
+        6,
+        "the scenario has no field 'workload.synthetic.rat'",
+    ),
+    (
+        "slo:\n  - {le: [e2e_p99_s, 5]}",
+        "slo:\n  - {le: [e2e_p99, 5]}",
+        13,
+        "slo[0].le[0]: unknown name 'e2e_p99'; did you mean 'e2e_p99_s'?",
+    ),
+    (
+        "slo:\n  - {le: [e2e_p99_s, 5]}",
+        "constraints:\n  - {lte: [maxReplicas, 3]}",
+        13,
+        "constraints[0].lte: unknown operator 'lte'; did you mean 'lt'?",
+    ),
+    (
+        "slo:\n  - {le: [e2e_p99_s, 5]}",
+        "constraints:\n  - {le: [maxReplica, 3]}",
+        13,
+        "unknown name 'maxReplica'; did you mean 'maxReplicas'?",
+    ),
+    (
+        "slo:\n  - {le: [e2e_p99_s, 5]}",
+        "constraints:\n  - {le: [maxReplicas]}",
+        13,
+        "constraints[0].le: le takes a list of two operands",
+    ),
     ("base: tiny.yaml", "base: missing.yaml", 4, "base: base scenario not found"),
     ("name: maxReplicas", "name: seed", 8, "parameters[1].name: parameter name 'seed' is a result column"),
-    ("name: maxReplicas", "name: workload.synthetic.rate", 8, "two parameters are named 'workload.synthetic.rate'"),
-    ("path: workload.synthetic.rate", "path: seed", 6, "parameters[0].name: parameter name 'seed' is a result column"),
+    (
+        "name: maxReplicas",
+        "name: workload.synthetic.rate",
+        8,
+        "two parameters are named 'workload.synthetic.rate'",
+    ),
+    (
+        "path: workload.synthetic.rate",
+        "path: seed",
+        6,
+        "parameters[0].name: parameter name 'seed' is a result column",
+    ),
 ]
 
 
