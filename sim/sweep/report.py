@@ -196,7 +196,16 @@ def _heatmap(plan: Plan, rows: Sequence[Mapping[str, Any]], a: str, b: str, col:
     for i in range(len(ys)):
         for j in range(len(xs)):
             if not np.isnan(grid[i, j]):
-                ax.text(j, i, f"{grid[i, j]:.3g}", ha="center", va="center", color="w", fontsize=8)
+                light = im.norm(grid[i, j]) > 0.6  # viridis is light at the top
+                ax.text(
+                    j,
+                    i,
+                    f"{grid[i, j]:.3g}",
+                    ha="center",
+                    va="center",
+                    color="k" if light else "w",
+                    fontsize=8,
+                )
     fig.colorbar(im, ax=ax, label=f"mean {col}")
     return _png(fig)
 
