@@ -188,3 +188,41 @@ def test_sigkill_mid_sweep_then_rerun_gives_one_row_per_point(tmp_path: Path) ->
     assert len({r["key"] for r in rows}) == 12
     # the runs finished before the kill were not run again
     assert {p.name: p.stat().st_mtime_ns for p in rows_dir.glob("*.json") if p.name in finished} == finished
+
+
+def test_ctrl_c_finishes_runs_in_flight_writes_tables_and_exits_130(tmp_path: Path) -> None:
+    path = write_tiny(tmp_path, SWEEP.replace("seeds: [1, 2]", "seeds: [1, 2, 3, 4, 5, 6]"))
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim.cli",
+        "sweep",
+        str(path),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--quiet",
+    ]
+    proc = subprocess.Popen(
+        cmd, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    rows_dir = out / "rows"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if rows_dir.is_dir() and list(rows_dir.glob("*.json")):
+            break
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
+    output, _ = proc.communicate(timeout=120)
+    text = output.decode()
+    assert proc.returncode == 130, text
+    assert "interrupted: finishing" in text and "rerun the same command to finish" in text
+    done = len(list(rows_dir.glob("*.json")))
+    assert 1 <= done < 24
+    assert len(table(out)) == done  # the tables hold what is done
+    result = CliRunner().invoke(cli, ["sweep", str(path), "--out", str(out), "--workers", "0", "--quiet"])
+    assert result.exit_code == 0
+    assert sorted(r["point"] for r in table(out)) == list(range(24))
