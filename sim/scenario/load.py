@@ -6,6 +6,7 @@ path; nothing is simulated or written before this succeeds."""
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -261,7 +262,17 @@ def _check_services(scenario: Scenario, doc: LoadedDocument, name: str, ds: list
 
 def _check_trace(path: Path, fmt: Any) -> None:
     """Read the whole trace once (streaming, constant memory) so a malformed row is a bad-input
-    error naming the trace's file and line, not a crash in the middle of a run."""
+    error naming the trace's file and line, not a crash in the middle of a run. A trace already
+    found good in this process (same path, size and modification time) is not read again: `dsim
+    sweep` resolves the same scenario once per point."""
+    stat = path.stat()
+    _check_trace_once(str(path), fmt, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _check_trace_once(name: str, fmt: Any, size: int, mtime_ns: int) -> None:
+    """Only a good trace is remembered (lru_cache does not keep calls that raise)."""
+    path = Path(name)
     from model.scenario import TraceFormat
     from sim.load.arrivals import TraceFormatError, azure_csv, mooncake_jsonl
 
