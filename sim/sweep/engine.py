@@ -137,9 +137,22 @@ def run_sweep(
     if limit is not None:
         todo = todo[: max(0, limit)]
     ran = 0
+    mismatched: set[str] = set()
 
     def on_row(row: dict[str, Any]) -> None:
         nonlocal ran
+        worker_code = row.get("code_version")
+        if worker_code is not None and worker_code != plan.code:
+            # a worker with other code would file its result under a key it does not match: keep
+            # no row (a rerun retries it) and say why once
+            if str(worker_code) not in mismatched:
+                mismatched.add(str(worker_code))
+                bar.message(
+                    f"a worker runs disagg-sim {worker_code}, this sweep {plan.code}: its results are "
+                    "not kept; install the same code on every worker"
+                )
+            bar.advance({"status": "crashed"})
+            return
         store.write(row)
         ran += 1
         bar.advance(row)

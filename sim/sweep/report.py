@@ -193,10 +193,13 @@ def _heatmap(plan: Plan, rows: Sequence[Mapping[str, Any]], a: str, b: str, col:
     ax.set_yticks(range(len(ys)), [str(y) for y in ys])
     ax.set_xlabel(a)
     ax.set_ylabel(b)
+    finite = grid[~np.isnan(grid)]
+    lo = float(finite.min()) if finite.size else 0.0
+    span = (float(finite.max()) - lo) if finite.size else 0.0
     for i in range(len(ys)):
         for j in range(len(xs)):
             if not np.isnan(grid[i, j]):
-                light = im.norm(grid[i, j]) > 0.6  # viridis is light at the top
+                light = (grid[i, j] - lo) > 0.6 * span  # viridis is light at the top
                 ax.text(
                     j,
                     i,
