@@ -28,6 +28,7 @@ from typing import Any
 from sim.sweep.worker import RunTask, execute_run
 
 OnRow = Callable[[dict[str, Any]], None]
+RunFn = Callable[[RunTask], dict[str, Any]]
 Notify = Callable[[str], None]
 
 
@@ -86,27 +87,30 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def run_pool(tasks: Sequence[RunTask], workers: int, on_row: OnRow, notify: Notify) -> bool:
+def run_pool(
+    tasks: Sequence[RunTask], workers: int, on_row: OnRow, notify: Notify, fn: RunFn = execute_run
+) -> bool:
+    """`fn` is `execute_run` (a module-level function, so the workers can import it)."""
     if not tasks:
         return False
     broken: list[RunTask] = []
-    interrupted = _pool_pass(tasks, max(1, min(workers, len(tasks))), on_row, notify, broken)
+    interrupted = _pool_pass(tasks, max(1, min(workers, len(tasks))), on_row, notify, broken, fn)
     # A dead worker process breaks every future of the pool; rerun those alone to find the culprit.
     for task in broken:
         if interrupted:
             break
         again: list[RunTask] = []
-        interrupted = _pool_pass([task], 1, on_row, notify, again)
+        interrupted = _pool_pass([task], 1, on_row, notify, again, fn)
         if again:
             on_row(crashed_row(task, "the worker process died while running this point (BrokenProcessPool)"))
     return interrupted
 
 
 def _pool_pass(
-    tasks: Sequence[RunTask], workers: int, on_row: OnRow, notify: Notify, broken: list[RunTask]
+    tasks: Sequence[RunTask], workers: int, on_row: OnRow, notify: Notify, broken: list[RunTask], fn: RunFn
 ) -> bool:
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_init_worker)
-    futures: dict[Future[dict[str, Any]], RunTask] = {pool.submit(execute_run, t): t for t in tasks}
+    futures: dict[Future[dict[str, Any]], RunTask] = {pool.submit(fn, t): t for t in tasks}
     seen: set[Future[dict[str, Any]]] = set()
 
     def handle(fut: Future[dict[str, Any]]) -> None:

@@ -47,3 +47,13 @@ def write_tiny(folder: Path, sweep: str = SWEEP, scenario: str = SCENARIO) -> Pa
     path = folder / "sweep.yaml"
     path.write_text(sweep)
     return path
+
+
+def fake_run(task: object) -> dict[str, object]:
+    """A stand-in for `sim.sweep.worker.execute_run` whose worker process dies on key `die`."""
+    import os
+
+    key = str(getattr(task, "key", ""))
+    if key == "die":
+        os._exit(3)  # what an OOM kill or a segfault looks like to the pool
+    return {"key": key, "status": "ok"}

@@ -226,3 +226,17 @@ def test_ctrl_c_finishes_runs_in_flight_writes_tables_and_exits_130(tmp_path: Pa
     result = CliRunner().invoke(cli, ["sweep", str(path), "--out", str(out), "--workers", "0", "--quiet"])
     assert result.exit_code == 0
     assert sorted(r["point"] for r in table(out)) == list(range(24))
+
+
+def test_a_dying_worker_process_is_a_crashed_row_and_the_others_finish() -> None:
+    from sim.sweep.executors import run_pool
+    from sim.sweep.worker import RunTask
+    from tests.helpers.sweeps import fake_run
+
+    tasks = [RunTask(k, None) for k in ("a", "die", "b", "c")]  # type: ignore[arg-type]
+    rows: list[dict] = []
+    assert run_pool(tasks, 2, rows.append, lambda _: None, fn=fake_run) is False
+    by_key = {r["key"]: r for r in rows}
+    assert sorted(by_key) == ["a", "b", "c", "die"] and len(rows) == 4
+    assert by_key["die"]["status"] == "crashed" and "worker process died" in by_key["die"]["error"]
+    assert all(by_key[k]["status"] == "ok" for k in "abc")
