@@ -80,6 +80,16 @@ def test_dask_local_cluster_rows_equal_local_pool_rows(tmp_path: Path) -> None:
     a = [{k: v for k, v in r.items() if k not in strip} for r in table(tmp_path / "pool")]
     b = [{k: v for k, v in r.items() if k not in strip} for r in table(tmp_path / "dask")]
     assert a == b
+    # an existing cluster, by its scheduler address (two runs are enough)
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None) as cluster:
+        remote = run_sweep(
+            plan, tmp_path / "remote", workers=1, dask=cluster.scheduler_address, limit=2, report=False
+        )
+    assert remote.ran == 2
+    got = digests(tmp_path / "remote")
+    assert len(got) == 2 and all(digests(tmp_path / "pool")[k] == v for k, v in got.items())
 
 
 def test_a_crashing_run_is_a_row_and_the_sweep_goes_on(
