@@ -84,6 +84,7 @@ def _not_built(name: str, short: str) -> click.Command:
         "  dsim diff reports/s2z-upstream reports/s2z-corrected\n"
         "  dsim conformance tests/data/conformance/*.json\n"
         "  dsim check scenarios/embedding-pipeline.yaml --properties dependency_ordering\n"
+        "  dsim sweep sweeps/prefill-capacity.yaml --out reports/sweeps/prefill-capacity\n"
         "\n"
         "Exit codes: 0 ok, 1 an expectation, vector or property failed, 2 bad input.\n"
         "Run `dsim COMMAND --help` for each command's options."

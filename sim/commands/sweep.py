@@ -58,6 +58,7 @@ def sweep(
     """Explore configurations of a scenario: every point of SWEEP (a dsim/v1 Sweep file: a base
     scenario, parameters addressed by path, values, profiles, seeds, grid or random/LHS sampling,
     constraints, an SLO) is simulated as `dsim run` would, in parallel, and reduced to one row.
+    The file format is in docs/sweeps.md.
 
     \b
     Writes DIR/results.parquet and DIR/results.csv (one row per point: parameters, seed, profile,
