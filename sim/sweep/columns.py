@@ -37,9 +37,15 @@ RUN_COLUMNS: tuple[Column, ...] = (
     Column("sim_seconds", "sim_seconds", "s", "simulated time"),
     Column("expectations_failed", None, "", "expectations of the base scenario that failed"),
     Column("slo_attainment", "slo.attainment", "", "fraction of requests meeting the SLO thresholds"),
+    Column("slo_met", "slo.met", "", "the scenario's own SLO target holds"),
     Column("goodput_rps", "slo.goodput_rps", "req/s", "requests per second meeting the SLO"),
     Column("gpu_hours_total", "cost.total_gpu_hours", "GPU-h", "GPU-hours of every role", fallback=True),
-    Column("idle_gpu_hours", "cost.idle_gpu_hours", "GPU-h", "GPU-hours of pods serving nothing"),
+    Column(
+        "idle_gpu_hours",
+        "cost.idle_gpu_hours",
+        "GPU-h",
+        "GPU-hours of Ready pods serving nothing (all roles)",
+    ),
     Column(
         "lower_bound_gpu_hours",
         "cost.lower_bound_gpu_hours",
@@ -63,6 +69,8 @@ RUN_COLUMNS: tuple[Column, ...] = (
 
 ROLE_COLUMNS: tuple[Column, ...] = (
     Column("{role}.gpu_hours", "cost.gpu_hours.{role}", "GPU-h", "GPU-hours of the role", fallback=True),
+    Column("{role}.idle_gpu_hours", "cost.idle_gpu_hours.{role}", "GPU-h", "idle GPU-hours of the role"),
+    Column("{role}.cost_amount", "cost.amount_by_role.{role}", "", "money spent on the role"),
     Column("{role}.slo_attainment", "slo.roles.{role}", "", "the role's share of requests within its SLO"),
     Column("{role}.ttft_p50_s", "roles.{role}.ttft.p50", "s", "time to first token at the role, median"),
     Column("{role}.ttft_p99_s", "roles.{role}.ttft.p99", "s", "time to first token at the role, p99"),
@@ -107,7 +115,10 @@ def extract(summary: Mapping[str, Any], roles: Sequence[str], computed: Mapping[
         if col.source is None:
             continue
         value = dig(summary, col.source)
-        if isinstance(value, Mapping | list):
+        if isinstance(value, Mapping):  # {role: value}: the column is the total
+            nums = [v for v in value.values() if isinstance(v, int | float) and not isinstance(v, bool)]
+            value = sum(nums) if nums and len(nums) == len(value) else None
+        elif isinstance(value, list):
             value = None
         if value is None and col.fallback:
             value = computed.get(col.name)
