@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 @click.option(
     "--limit", type=click.IntRange(min=0), default=None, help="Run at most N new runs now (rerun to go on)."
 )
+@click.option(
+    "--dry-run", is_flag=True, help="List the points (and which are done or invalid); run and write nothing."
+)
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 @click.option("--no-report", is_flag=True, help="Write the tables but not report.html.")
 @click.option(
@@ -51,6 +54,7 @@ def sweep(
     dask: str | None,
     keep_runs: bool,
     limit: int | None,
+    dry_run: bool,
     quiet: bool,
     no_report: bool,
     allow_outside: bool,
@@ -99,6 +103,9 @@ def sweep(
         )
         sys.exit(2)
     target = out if out is not None else Path("reports") / "sweeps" / loaded.sweep.name
+    if dry_run:
+        _print_plan(plan, target)
+        sys.exit(0)
     n_workers = default_workers() if workers is None else workers
     progress = _progress(loaded.sweep.name, quiet)
     try:
@@ -124,6 +131,34 @@ def sweep(
         sys.exit(130)
     bad = sum(outcome.counts.get(s, 0) for s in ("error", "crashed", "invalid"))
     sys.exit(1 if bad else 0)
+
+
+def _print_plan(plan: object, target: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.sweep.engine import ROWS
+    from sim.sweep.plan import Plan
+
+    assert isinstance(plan, Plan)
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("point", *plan.params, "seed", "profile", "key / problem"):
+        table.add_column(col)
+    done = 0
+    for run in plan.runs:
+        p = run.point
+        state = run.invalid or str(run.key)
+        if run.key is not None and (target / ROWS / f"{run.key}.json").is_file():
+            state += "  (done)"
+            done += 1
+        table.add_row(str(p.index), *[str(p.params[c]) for c in plan.params], str(p.seed), p.profile, state)
+    con = Console()
+    con.print(table)
+    invalid = sum(1 for r in plan.runs if r.key is None)
+    con.print(
+        f"{len(plan.runs)} point(s), {invalid} invalid, {done} already done in {target}"
+        + (f"; {plan.dropped_by_constraints} dropped by constraints" if plan.dropped_by_constraints else "")
+    )
 
 
 def _progress(title: str, quiet: bool) -> Progress:

@@ -153,6 +153,9 @@ def test_cli_summary_limit_and_exit_codes(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "ran 5, already done 3" in result.output and "best: workload.synthetic.rate=" in result.output
     assert len(table(out)) == 8
+    result = CliRunner().invoke(cli, ["sweep", str(path), "--out", str(tmp_path / "o2"), "--dry-run"])
+    assert result.exit_code == 0 and "8 point(s), 0 invalid, 0 already done" in result.output
+    assert not (tmp_path / "o2").exists()
 
 
 def test_sigkill_mid_sweep_then_rerun_gives_one_row_per_point(tmp_path: Path) -> None:
