@@ -2,7 +2,8 @@
 
 A rerun skips a run only when its inputs *and* the code that simulates them are unchanged, so the
 key includes this digest of every source and data file under `model/` and `sim/` (sorted by path;
-the sweep command-line and report modules excluded, since they never change a row)."""
+the command-line, report, progress, engine and executor modules excluded: they never change a
+row)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,13 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-_EXCLUDED = ("sim/commands/", "sim/sweep/report.py", "sim/sweep/progress.py")
+_EXCLUDED = (
+    "sim/commands/",
+    "sim/sweep/report.py",
+    "sim/sweep/progress.py",
+    "sim/sweep/engine.py",
+    "sim/sweep/executors.py",
+)
 _SUFFIXES = (".py", ".yaml", ".json")
 
 
