@@ -45,7 +45,13 @@ def _wall(plan: Plan, folder: Path, workers: int, dask: str | None = None) -> fl
     best = float("inf")
     for i in range(REPEAT):
         start = time.perf_counter()
-        outcome = run_sweep(plan, folder / f"{workers}-{dask}-{i}", workers=workers, dask=dask, report=False)
+        outcome = run_sweep(
+            plan,
+            folder / f"{workers}-{'pool' if dask is None else 'dask'}-{time.perf_counter_ns()}-{i}",
+            workers=workers,
+            dask=dask,
+            report=False,
+        )
         best = min(best, time.perf_counter() - start)
         assert outcome.ran == 8 and outcome.counts == {"ok": 8}, outcome.counts
     return best
