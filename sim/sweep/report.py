@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -266,6 +267,7 @@ def _table(plan: Plan, rows: Sequence[Mapping[str, Any]], cost: str, quality: st
         "digest",
     ]
     cols = list(dict.fromkeys(cols))
+    plain = {*plan.params, "seed", "point"}  # identifiers and set values: as written, no digit grouping
     head = "".join(f"<th>{esc(c)}</th>" for c in cols)
     body = []
     for r in rows:
@@ -274,9 +276,10 @@ def _table(plan: Plan, rows: Sequence[Mapping[str, Any]], cost: str, quality: st
             v = r.get(c)
             if c == "digest" and v:
                 v = str(v)[:12] + "…"
-            cells.append(
-                f'<td class="num">{fmt_num(v)}</td>' if isinstance(v, int | float) else f"<td>{esc(v)}</td>"
-            )
+            if c in plain or not isinstance(v, int | float):
+                cells.append(f"<td>{esc(v)}</td>")
+            else:
+                cells.append(f'<td class="num">{fmt_num(v)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
@@ -305,7 +308,7 @@ def render_report(plan: Plan, rows: Sequence[Mapping[str, Any]]) -> str:
         + (f" ({plan.dropped_by_constraints} dropped by constraints)" if plan.dropped_by_constraints else "")
         + "</td></tr>",
         f"<tr><td>rows</td><td>{esc(', '.join(f'{k}: {v}' for k, v in sorted(counts.items())))}</td></tr>",
-        f"<tr><td>SLO</td><td><code>{esc(sweep.slo) if sweep.slo else '(none)'}</code></td></tr>",
+        f"<tr><td>SLO</td><td><code>{esc(json.dumps(sweep.slo)) if sweep.slo else '(none)'}</code></td></tr>",
         f"<tr><td>code version</td><td><code>{esc(plan.code)}</code></td></tr>",
         "</table>",
         "<h2>Best configurations</h2>",
