@@ -60,6 +60,7 @@ RUN_COLUMNS: tuple[Column, ...] = (
     Column("completed", "requests.completed", "req", ""),
     Column("dropped", "requests.dropped", "req", ""),
     Column("timed_out", "requests.timed_out", "req", "requests that timed out in a queue"),
+    Column("retries", "requests.retries", "req", "request attempts retried"),
     Column("ttft_p50_s", "latency.ttft.p50", "s", "time to first token, median"),
     Column("ttft_p99_s", "latency.ttft.p99", "s", "time to first token, 99th percentile"),
     Column("e2e_p50_s", "latency.e2e.p50", "s", "end-to-end latency, median"),
