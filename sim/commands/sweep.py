@@ -189,6 +189,9 @@ def _print_summary(plan: object, outcome: object) -> None:
     )
     cost, quality, _ = objective_columns(plan, outcome.rows)
     best = best_rows(plan, outcome.rows, n=1)
+    if plan.loaded.sweep.slo:
+        meeting = sum(1 for r in outcome.rows if r.get("meets_slo") is True)
+        con.print(f"{meeting} of {len(outcome.rows)} row(s) meet the SLO")
     if best:
         con.print("best: " + escape(describe_row(plan, best[0], cost, quality)), soft_wrap=True)
     elif plan.loaded.sweep.slo:
