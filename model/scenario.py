@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from model.engine import EngineBlock
 from model.quirks import Profile, Quirk
 
 API_VERSION = "dsim/v1"
@@ -638,6 +639,8 @@ class Scenario(TimedModel):
     """Per-role lifecycle stage overrides, keyed by role name."""
     services: dict[str, dict[str, float | int | str | bool]] = Field(default_factory=dict)
     """Per-role service-model parameters, keyed by role name (see docs/load.md for the names)."""
+    engines: dict[str, EngineBlock] = Field(default_factory=dict)
+    """Per-role engine (model, GPU, tp, vLLM arguments), keyed by role name (see docs/engines.md)."""
     workload: Workload | None = None
     faults: list[Fault] = Field(default_factory=list)
     expectations: list[Expectation] = Field(default_factory=list)
