@@ -19,7 +19,9 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -204,6 +206,141 @@ class LifecycleOverride(ScenarioModel):
 # --------------------------------------------------------------------------- workload
 
 
+class TokenDistribution(ScenarioModel):
+    """Token counts drawn per request (seeded, one stream per request class), rounded to integers and
+    clipped to [min, max]: `constant` (value), `lognormal` (median, sigma), bounded `normal` (mean,
+    stddev, min, max), or `empirical` (a column of a trace file: Azure `ContextTokens` /
+    `GeneratedTokens`, Mooncake `input_length` / `output_length`; path relative to the scenario file)."""
+
+    distribution: Literal["constant", "lognormal", "normal", "empirical"]
+    value: Annotated[int, Field(ge=0)] | None = None
+    median: Annotated[float, Field(gt=0)] | None = None
+    sigma: Annotated[float, Field(ge=0)] | None = None
+    mean: Annotated[float, Field(ge=0)] | None = None
+    stddev: Annotated[float, Field(ge=0)] | None = None
+    min: Annotated[int, Field(ge=0)] | None = None
+    max: Annotated[int, Field(ge=1)] | None = None
+    trace: str | None = None
+    column: str | None = None
+
+    @model_validator(mode="after")
+    def _params(self) -> TokenDistribution:
+        need = {
+            "constant": ("value",),
+            "lognormal": ("median", "sigma"),
+            "normal": ("mean", "stddev", "min", "max"),
+            "empirical": ("trace", "column"),
+        }[self.distribution]
+        missing = [n for n in need if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"distribution {self.distribution!r} needs {', '.join(missing)}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) must be <= max ({self.max})")
+        return self
+
+
+def _mapping_or_value(value: Any) -> str:
+    return "distribution-spec" if isinstance(value, dict | TokenDistribution) else "constant-count"
+
+
+TokenSize = Annotated[
+    Annotated[TokenDistribution, Tag("distribution-spec")]
+    | Annotated[int, Field(ge=0), Tag("constant-count")],
+    Discriminator(_mapping_or_value),
+]
+"""A constant token count or a `TokenDistribution` (errors name the member the value was meant for)."""
+
+
+class RetryOn(StrEnum):
+    TIMEOUT = "timeout"
+    """The client gave up on the attempt (its deadline or TTFT deadline passed)."""
+    DROPPED = "dropped"
+    """The pipeline refused or lost it (BufferFull, BufferTimeout, PodTerminated; never ExceedsKVCapacity)."""
+
+
+DEFAULT_CLIENT_TIMEOUT_S = 600.0
+"""The OpenAI Python client's default request timeout (openai/_constants.py DEFAULT_TIMEOUT, 600 s; it
+also retries twice by default, DEFAULT_MAX_RETRIES, which this simulator does not assume: retries are
+opt-in so a drop stays a drop unless the scenario says otherwise), the
+client most LLM traffic goes through: finite, so no run holds a request forever, and long enough not to
+cut an answer a healthy pipeline gives."""
+
+
+class RetrySpec(TimedModel):
+    """Retry k (1 = the first) starts `min(maxBackoffSeconds, backoffSeconds x multiplier^(k-1)) x
+    (1 + jitter x u)` seconds after the failed attempt, u uniform in [-1, 1) from the `client-retry` seed
+    stream (no draw when jitter is 0)."""
+
+    limit: Annotated[int, Field(ge=0, le=100)] = 0
+    """Retries after the first attempt (0 = never retry)."""
+    backoff_seconds: Seconds = 1.0
+    multiplier: Annotated[float, Field(ge=1)] = 2.0
+    max_backoff_seconds: Seconds = 30.0
+    jitter: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+    @classmethod
+    def _duration_fields(cls) -> frozenset[str]:
+        return frozenset({"backoff_seconds", "max_backoff_seconds"})
+
+
+class ClientSpec(TimedModel):
+    """How clients behave (`workload.client`): per-attempt deadlines, retries, what is retried."""
+
+    timeout_seconds: Seconds = DEFAULT_CLIENT_TIMEOUT_S
+    """Per attempt, from sending it to its last token; 0 = wait forever."""
+    ttft_timeout_seconds: Annotated[float, Field(gt=0)] | None = None
+    """Per attempt, from sending it to its first token (unset: no TTFT deadline)."""
+    retries: RetrySpec = Field(default_factory=RetrySpec)
+    retry_on: list[RetryOn] = Field(default_factory=lambda: [RetryOn.TIMEOUT, RetryOn.DROPPED])
+
+    @classmethod
+    def _duration_fields(cls) -> frozenset[str]:
+        return frozenset({"timeout_seconds", "ttft_timeout_seconds"})
+
+    @model_validator(mode="after")
+    def _ttft_within(self) -> ClientSpec:
+        t, f = self.timeout_seconds, self.ttft_timeout_seconds
+        if t and f is not None and f > t:
+            raise ValueError(f"ttftTimeoutSeconds ({f:g}) must be <= timeoutSeconds ({t:g})")
+        return self
+
+
+class ClassSlo(ScenarioModel):
+    """Per-class SLO thresholds, carried for the SLO layer (which defines how they are judged)."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", alias_generator=to_camel, populate_by_name=True)
+
+    ttft_seconds: Annotated[float, Field(gt=0)] | None = None
+    tpot_seconds: Annotated[float, Field(gt=0)] | None = None
+    e2e_seconds: Annotated[float, Field(gt=0)] | None = None
+    percentile: Annotated[float, Field(gt=0, le=100)] | None = None
+
+
+class RequestClass(ScenarioModel):
+    """One kind of request in the mix: chosen with probability weight / sum of weights; its sizes
+    replace the trace's or the synthetic shape's when given."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9_]*[a-z0-9])?$", max_length=63)]
+    weight: Annotated[float, Field(gt=0)] = 1.0
+    input_tokens: TokenSize | None = None
+    output_tokens: TokenSize | None = None
+    slo: ClassSlo | None = None
+
+
+RoutingMode = Literal["round-robin", "least-loaded", "least-outstanding", "kv-aware", "router-queue"]
+
+
+def _per_role_or_one(value: Any) -> str:
+    return "per-role" if isinstance(value, dict) else "one-mode"
+
+
+Routing = Annotated[
+    Annotated[RoutingMode, Tag("one-mode")] | Annotated[dict[str, RoutingMode], Tag("per-role")],
+    Discriminator(_per_role_or_one),
+]
+"""One routing mode for every role, or `{role: mode}`."""
+
+
 class SyntheticShape(StrEnum):
     CONSTANT = "constant"
     STEP = "step"
@@ -240,8 +377,12 @@ class Synthetic(TimedModel):
     """Coefficient of variation of inter-arrival times (1 = Poisson)."""
     phases: list[RatePhase] | None = None
     """Shape `phases`: piecewise-constant rates (`rate` applies before the first phase)."""
-    input_tokens: Annotated[int, Field(ge=1)] = 512
-    output_tokens: Annotated[int, Field(ge=0)] = 128
+    input_tokens: Annotated[
+        Annotated[TokenDistribution, Tag("distribution-spec")]
+        | Annotated[int, Field(ge=1), Tag("constant-count")],
+        Discriminator(_mapping_or_value),
+    ] = 512
+    output_tokens: TokenSize = 128
 
     @classmethod
     def _duration_fields(cls) -> frozenset[str]:
@@ -288,7 +429,12 @@ class Workload(TimedModel):
     """Simulated second at which the first request may arrive (lets the pipeline come up)."""
     queue_capacity: Annotated[int, Field(ge=0)] | None = None
     queue_timeout: Annotated[float, Field(gt=0)] | None = None
-    routing: Literal["round-robin", "least-loaded"] | None = None
+    routing: Routing | None = None
+    """One mode for every role, or `{role: mode}` (roles not named: round-robin). docs/load.md "Routing"."""
+    client: ClientSpec | None = None
+    """Client deadlines and retries; unset = `ClientSpec()`: a 600 s timeout, no retries."""
+    classes: list[RequestClass] | None = None
+    """A mix of request classes (sizes and SLOs per class), chosen per request by weight."""
 
     @classmethod
     def _duration_fields(cls) -> frozenset[str]:
@@ -298,6 +444,11 @@ class Workload(TimedModel):
     def _one_source(self) -> Workload:
         if (self.trace is None) == (self.synthetic is None):
             raise ValueError("give exactly one of 'trace' (a file) or 'synthetic' (a shape)")
+        if self.classes:
+            names = [c.name for c in self.classes]
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise ValueError(f"request class name {dup[0]!r} is used twice; names must be unique")
         return self
 
     def trace_format(self) -> TraceFormat | None:
@@ -714,6 +865,8 @@ def _data_loc(data: Any, loc: tuple[int | str, ...]) -> tuple[tuple[int | str, .
         elif i == len(loc) - 1:
             if isinstance(node, dict) and node.get("type") == part:
                 break  # a discriminated union's tag closing a model-level error
+            if isinstance(part, str) and ("-" in part or "[" in part):
+                break  # a union member's tag (e.g. "distribution-spec") closing a model-level error
             kept.append(part)
             exists = False
         # else: a synthetic segment such as a discriminated-union tag; skip it

@@ -157,28 +157,32 @@ def _key(obj: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def request_conservation(obs: Observation) -> list[Violation]:
-    """arrived = completed + dropped + in flight, globally and per role at every sample (in flight is
-    counted where the requests are, independently of the counters)."""
+    """arrived = completed + dropped + timed out + in flight, globally and per role (entered = left +
+    dropped + cancelled + in role) at every sample (in flight is counted where the requests are,
+    independently of the counters)."""
     out: list[Violation] = []
     if obs.requests is not None:
         r = obs.requests
-        a, c, d, f = (int(r.get(k, 0)) for k in ("arrived", "completed", "dropped", "in_flight"))
-        if a != c + d + f or min(a, c, d, f) < 0:
+        a, c, d, t, f = (
+            int(r.get(k, 0)) for k in ("arrived", "completed", "dropped", "timed_out", "in_flight")
+        )
+        if a != c + d + t + f or min(a, c, d, t, f) < 0:
             out.append(
                 Violation(
                     "request_conservation",
                     obs.now,
-                    f"arrived {a} != completed {c} + dropped {d} + in flight {f}",
+                    f"arrived {a} != completed {c} + dropped {d} + timed out {t} + in flight {f}",
                 )
             )
     for s in obs.load_samples:
-        if s.arrived != s.completed + s.dropped + s.in_flight:
+        timed_out = getattr(s, "timed_out", 0)
+        if s.arrived != s.completed + s.dropped + timed_out + s.in_flight:
             out.append(
                 Violation(
                     "request_conservation",
                     float(s.t),
                     f"arrived {s.arrived} != completed {s.completed} + dropped {s.dropped}"
-                    f" + in flight {s.in_flight}",
+                    f" + timed out {timed_out} + in flight {s.in_flight}",
                 )
             )
             break
@@ -186,7 +190,9 @@ def request_conservation(obs: Observation) -> list[Violation]:
             (
                 rs
                 for rs in s.roles
-                if rs.total_entered != rs.total_left + rs.total_dropped + rs.in_role or rs.in_role < 0
+                if rs.total_entered
+                != rs.total_left + rs.total_dropped + getattr(rs, "total_cancelled", 0) + rs.in_role
+                or rs.in_role < 0
             ),
             None,
         )

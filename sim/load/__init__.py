@@ -3,7 +3,8 @@
 The scenario runner builds one `LoadSystem` per DisaggregatedService:
 
     spec = pipeline_from_service(ds_dict)
-    load = LoadSystem(sim, spec, azure_csv(path), endpoints, service_params, buffer=1000, on_sample=fn)
+    load = LoadSystem(sim, spec, azure_csv(path), endpoints, service_params, buffer=1000, on_sample=fn,
+                      balancing={"prefill": "router-queue"}, client={"timeoutSeconds": 30})
     load.start(); sim.run(until=...); load.stats(); load.metrics.pod_metric(ns, pod, name, now)
 """
 
@@ -24,6 +25,7 @@ from sim.load.arrivals import (
     synthetic,
     time_scaled,
 )
+from sim.load.client import ClientParams, RetryOn, RetryParams
 from sim.load.endpoints import Endpoints, InformerEndpoints, StaticEndpoints
 from sim.load.metrics import EngineMetrics, MetricSample, MetricsConfig, MetricSnapshot
 from sim.load.pipeline import Balancing, PipelineError, PipelineSpec, pipeline_from_service
@@ -33,6 +35,7 @@ from sim.load.system import LoadStats, LoadSystem, RoleSample, RoleStats, Sample
 __all__ = [
     "Arrival",
     "Balancing",
+    "ClientParams",
     "DropReason",
     "Endpoints",
     "EngineMetrics",
@@ -47,6 +50,8 @@ __all__ = [
     "PipelineSpec",
     "RateWindow",
     "Request",
+    "RetryOn",
+    "RetryParams",
     "RoleSample",
     "RoleStats",
     "Sample",

@@ -2,8 +2,9 @@
 
 Memory is constant in the number of requests: sums, counts and log-bucketed histograms (1 % relative
 resolution) for percentiles; per-interval lists only live until the next sample. In-flight counts are
-kept independently of the arrived/completed/dropped counters so that conservation
-(arrived = completed + dropped + in flight) is a real check, not an identity."""
+kept independently of the arrived/completed/dropped/timed-out counters so that conservation
+(arrived = completed + dropped + timed out + in flight) is a real check, not an identity. A retried request
+is the same request: it arrives once and ends once (completed, dropped or timed out)."""
 
 from __future__ import annotations
 
@@ -77,6 +78,9 @@ class RoleAccount:
     entered: int = 0
     left: int = 0
     dropped: int = 0
+    cancelled: int = 0
+    """Aborted in the role: its client timed out, or its pod was terminated (entered = left + dropped +
+    cancelled + in role)."""
     in_role: int = 0
     buffered: int = 0
     area_in_role: float = 0.0
@@ -91,6 +95,7 @@ class RoleAccount:
     win_entered: int = 0
     win_left: int = 0
     win_dropped: int = 0
+    win_cancelled: int = 0
     win_sojourn: list[float] = field(default_factory=list)
 
     def change(self, now: float, delta: int) -> None:
@@ -112,6 +117,15 @@ class Accounting:
     dropped: int = 0
     in_transit: int = 0
     """Between roles (KV transfer)."""
+    timed_out: int = 0
+    """Requests whose client gave up for good (after its last attempt)."""
+    retries: int = 0
+    """Attempts after the first (a retry is not a new arrival)."""
+    in_backoff: int = 0
+    """Failed attempts waiting out their backoff before the retry (in flight)."""
+    timed_out_by_class: dict[str, int] = field(default_factory=dict)
+    win_timed_out: int = 0
+    win_retries: int = 0
     drops_by_reason: dict[str, int] = field(default_factory=dict)
     e2e: LogHistogram = field(default_factory=LogHistogram)
     ttft: LogHistogram = field(default_factory=LogHistogram)
@@ -127,13 +141,20 @@ class Accounting:
 
     def in_flight(self) -> int:
         """Counted from where requests are, independently of arrived/completed/dropped."""
-        return self.in_transit + sum(a.in_role for a in self.roles.values())
+        return self.in_transit + self.in_backoff + sum(a.in_role for a in self.roles.values())
 
-    def record_drop(self, role: str | None, reason: DropReason) -> None:
-        self.dropped += 1
-        self.win_dropped += 1
-        self.drops_by_reason[reason.value] = self.drops_by_reason.get(reason.value, 0) + 1
+    def record_drop(self, role: str | None, reason: DropReason, final: bool = True) -> None:
+        """A role dropped a request; `final` when no retry follows (then it counts as dropped globally)."""
+        if final:
+            self.dropped += 1
+            self.win_dropped += 1
+            self.drops_by_reason[reason.value] = self.drops_by_reason.get(reason.value, 0) + 1
         if role is not None:
             acc = self.roles[role]
             acc.dropped += 1
             acc.win_dropped += 1
+
+    def record_timeout(self, klass: str) -> None:
+        self.timed_out += 1
+        self.win_timed_out += 1
+        self.timed_out_by_class[klass] = self.timed_out_by_class.get(klass, 0) + 1

@@ -28,6 +28,8 @@ class Arrival(NamedTuple):
     t: float
     input_tokens: int
     output_tokens: int
+    klass: str = ""
+    """Request class (`workload.classes`), "" when the workload has none."""
 
 
 class TraceFormatError(InputError, ValueError):
@@ -209,7 +211,7 @@ def time_scaled(source: Iterable[Arrival], factor: float) -> Iterator[Arrival]:
     if factor <= 0:
         raise ValueError(f"time scale must be > 0, got {factor}")
     for a in source:
-        yield Arrival(a.t * factor, a.input_tokens, a.output_tokens)
+        yield Arrival(a.t * factor, a.input_tokens, a.output_tokens, a.klass)
 
 
 def rate_multiplied(source: Iterable[Arrival], multiplier: float) -> Iterator[Arrival]:
@@ -225,12 +227,12 @@ def sliced(source: Iterable[Arrival], start: float, end: float) -> Iterator[Arri
         if a.t >= end:
             return
         if a.t >= start:
-            yield Arrival(a.t - start, a.input_tokens, a.output_tokens)
+            yield Arrival(a.t - start, a.input_tokens, a.output_tokens, a.klass)
 
 
 def shifted(source: Iterable[Arrival], offset: float) -> Iterator[Arrival]:
     for a in source:
-        yield Arrival(a.t + offset, a.input_tokens, a.output_tokens)
+        yield Arrival(a.t + offset, a.input_tokens, a.output_tokens, a.klass)
 
 
 def looped(
@@ -254,7 +256,7 @@ def looped(
                 first = t
             last = t
             count += 1
-            yield Arrival(t, a.input_tokens, a.output_tokens)
+            yield Arrival(t, a.input_tokens, a.output_tokens, a.klass)
         if first is None or last is None:
             return
         gap = (last - first) / (count - 1) if count > 1 else 1.0

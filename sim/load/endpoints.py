@@ -15,7 +15,15 @@ ROLE_LABEL = "scaler.bud.studio/role"
 SERVICE_LABEL = "scaler.bud.studio/disaggregated-service"
 
 
+DEFAULT_GRACE_S = 30.0
+"""A pod's terminationGracePeriodSeconds when its spec gives none (the Kubernetes default)."""
+
+
 class Endpoints(Protocol):
+    """Optionally also `take_terminating(role) -> {pod: grace seconds}`: pods of the role that left the
+    endpoints because they are being deleted since the last call; the load layer lets each drain for its
+    grace period, then fails what it still holds (the client may retry)."""
+
     def ready_pods(self, role: str) -> Sequence[str]: ...
     def subscribe(self, fn: Callable[[str], None]) -> None: ...
 
@@ -26,6 +34,7 @@ class StaticEndpoints:
     def __init__(self, ready: Mapping[str, Sequence[str]] | None = None) -> None:
         self._ready: dict[str, list[str]] = {r: sorted(p) for r, p in (ready or {}).items()}
         self._subs: list[Callable[[str], None]] = []
+        self._terminating: dict[str, dict[str, float]] = {}
 
     @classmethod
     def replicas(cls, counts: Mapping[str, int], prefix: str = "") -> StaticEndpoints:
@@ -45,6 +54,18 @@ class StaticEndpoints:
         self._ready[role] = new
         for fn in list(self._subs):
             fn(role)
+
+    def terminate(self, role: str, pods: Sequence[str], grace: float = DEFAULT_GRACE_S) -> None:
+        """Delete pods: they leave the endpoints at once and may drain for `grace` seconds."""
+        gone = self._terminating.setdefault(role, {})
+        for pod in sorted(pods):
+            gone[pod] = grace
+        self._ready[role] = [p for p in self._ready.get(role, []) if p not in gone]
+        for fn in list(self._subs):
+            fn(role)
+
+    def take_terminating(self, role: str) -> dict[str, float]:
+        return self._terminating.pop(role, {})
 
 
 def pod_is_ready(pod: Mapping[str, Any]) -> bool:
@@ -71,6 +92,8 @@ class InformerEndpoints:
         self.roles = list(roles)
         self._ready: dict[str, list[str]] = {r: [] for r in self.roles}
         self._subs: list[Callable[[str], None]] = []
+        self._terminating: dict[str, dict[str, float]] = {}
+        self._seen_terminating: set[tuple[str, str]] = set()
         self._list_fn = getattr(cache, "peek_list", None) or cache.list
         self.refresh()
         add = getattr(cache, "add_handler", None) or getattr(cache, "add_event_handler", None)
@@ -105,7 +128,11 @@ class InformerEndpoints:
         current = self._ready[role]
         i = bisect.bisect_left(current, name)
         present = i < len(current) and current[i] == name
+        leaving = self._note_terminating(role, name, meta, deleted)
         if ready == present:
+            if leaving:
+                for fn in list(self._subs):
+                    fn(role)
             return
         new = list(current)
         if ready:
@@ -115,6 +142,23 @@ class InformerEndpoints:
         self._ready[role] = new
         for fn in list(self._subs):
             fn(role)
+
+    def _note_terminating(self, role: str, name: str, meta: Mapping[str, Any], deleted: bool) -> bool:
+        """Record a pod that started terminating (deletionTimestamp: its grace period) or vanished (0 s)."""
+        key = (role, name)
+        if deleted:
+            self._seen_terminating.discard(key)
+            self._terminating.setdefault(role, {})[name] = 0.0
+            return True
+        if not meta.get("deletionTimestamp") or key in self._seen_terminating:
+            return False
+        self._seen_terminating.add(key)
+        grace = meta.get("deletionGracePeriodSeconds")
+        self._terminating.setdefault(role, {})[name] = DEFAULT_GRACE_S if grace is None else float(grace)
+        return True
+
+    def take_terminating(self, role: str) -> dict[str, float]:
+        return self._terminating.pop(role, {})
 
     def _list(self, role: str) -> list[str]:
         selector = {"matchLabels": {SERVICE_LABEL: self.service, ROLE_LABEL: role}}

@@ -45,8 +45,18 @@ class PipelineError(InputError, ValueError):
 
 
 class Balancing(StrEnum):
+    """How a role picks a Ready pod (docs/load.md "Routing")."""
+
     ROUND_ROBIN = "roundRobin"
+    """The next pod in turn (kube-proxy / a plain Service); work already sent to a pod stays there."""
     LEAST_LOADED = "leastLoaded"
+    """Fewest queued + running; the no-pod buffer is released all at once (the pre-issue-15 behaviour)."""
+    LEAST_OUTSTANDING = "leastOutstanding"
+    """Fewest outstanding requests; a backlog held at the entrance is released only into free slots."""
+    KV_AWARE = "kvAware"
+    """Lowest KV-cache usage (ties: fewest outstanding); backlog released only into free slots."""
+    ROUTER_QUEUE = "routerQueue"
+    """Requests wait at the role's entrance until a pod has a free slot (llm-d / Dynamo flow control)."""
 
     @classmethod
     def _missing_(cls, value: object) -> Balancing | None:
@@ -207,7 +217,12 @@ class RoleStage:
         self.acc = account
         self.forward = forward
         self._drop = drop
+        self.balancing = balancing
         self.least_loaded = balancing is Balancing.LEAST_LOADED
+        self.hold = balancing in _HOLDING
+        """Backlog waits at the entrance and is released only into free slots."""
+        self.gate = balancing is Balancing.ROUTER_QUEUE
+        """Every request waits at the entrance unless a pod has a free slot."""
         self.buffer_size = buffer_size
         self.buffer_timeout = buffer_timeout
         self.servers: dict[str, PodServer] = {}
@@ -236,6 +251,9 @@ class RoleStage:
             ready.append(srv)
         self.ready = ready
         self._retire_idle(now)
+        if self.hold:
+            self.pull(now)
+            return
         while self.buffer and self.ready:
             req = self.buffer.popleft()
             self.acc.buffered -= 1
@@ -248,19 +266,82 @@ class RoleStage:
         acc.win_entered += 1
         acc.change(now, 1)
         req.stamps[self.name] = [now, -1.0, -1.0]
-        if self.ready:
-            self._dispatch(req, now)
-        elif len(self.buffer) >= self.buffer_size:
+        if self.ready and not (self.hold and self.buffer):
+            if not self.gate:
+                self._dispatch(req, now)
+                return
+            srv = self._slot_for(req, now)
+            if srv is not None:
+                req.pod = srv
+                srv.submit(req, now)
+                return
+        if len(self.buffer) >= self.buffer_size:
             acc.change(now, -1)
             self._drop(req, now, DropReason.BUFFER_FULL, self.name)
         else:
             self.buffer.append(req)
             acc.buffered += 1
-            self.host.after(self.buffer_timeout, self._expire, req)
+            self.host.after(self.buffer_timeout, self._expire, (req, req.attempt))
+
+    def _slot_for(self, req: Request, now: float) -> PodServer | None:
+        """The Ready pod with a free slot for `req` this mode prefers (None if every pod is busy)."""
+        best: PodServer | None = None
+        best_key: tuple[float, int] = (0.0, 0)
+        kv = self.balancing is Balancing.KV_AWARE
+        for srv in self.ready:
+            if not srv.has_slot(req):
+                continue
+            key = (srv.kv_usage(now) if kv else 0.0, srv.outstanding())
+            if best is None or key < best_key:
+                best, best_key = srv, key
+        return best
+
+    def pull(self, now: float) -> None:
+        """Release the entrance backlog into free slots (holding modes), oldest first."""
+        buf = self.buffer
+        while buf and self.ready:
+            srv = self._slot_for(buf[0], now)
+            if srv is None:
+                return
+            req = buf.popleft()
+            self.acc.buffered -= 1
+            req.pod = srv
+            srv.submit(req, now)
+
+    def cancel(self, req: Request, now: float) -> bool:
+        """Abort `req` in this role (entrance buffer or its pod); it leaves the role as cancelled."""
+        srv = req.pod
+        if srv is not None:
+            req.pod = None
+            found = bool(srv.cancel(req, now))  # type: ignore[attr-defined]
+        else:
+            try:
+                self.buffer.remove(req)
+            except ValueError:
+                found = False
+            else:
+                found = True
+                self.acc.buffered -= 1
+        if found:
+            acc = self.acc
+            acc.change(now, -1)
+            acc.cancelled += 1
+            acc.win_cancelled += 1
+            if self.hold and self.buffer:
+                self.pull(now)
+        return found
 
     def _dispatch(self, req: Request, now: float) -> None:
         ready = self.ready
-        if self.least_loaded:
+        if self.balancing is Balancing.LEAST_OUTSTANDING or self.balancing is Balancing.KV_AWARE:
+            kv = self.balancing is Balancing.KV_AWARE
+            best = ready[0]
+            best_key = (best.kv_usage(now) if kv else 0.0, best.outstanding())
+            for srv in ready:
+                key = (srv.kv_usage(now) if kv else 0.0, srv.outstanding())
+                if key < best_key:
+                    best, best_key = srv, key
+        elif self.least_loaded:
             best = ready[0]
             best_load = best.load()
             for srv in ready:
@@ -270,10 +351,14 @@ class RoleStage:
         else:
             best = ready[self._rr % len(ready)]
             self._rr += 1
+        req.pod = best
         best.submit(req, now)
 
     def _expire(self, arg: object) -> None:
-        req: Request = arg  # type: ignore[assignment]
+        pair: tuple[Request, int] = arg  # type: ignore[assignment]
+        req, attempt = pair
+        if req.attempt != attempt:
+            return  # an earlier attempt's timer
         buf = self.buffer
         if buf and buf[0] is req:
             buf.popleft()
@@ -288,6 +373,7 @@ class RoleStage:
 
     def _done(self, req: Request, now: float) -> None:
         acc = self.acc
+        req.pod = None
         st = req.stamps[self.name]
         st[2] = now
         acc.left += 1
@@ -301,11 +387,27 @@ class RoleStage:
         acc.wait.add(wait)
         acc.sojourn.add(soj)
         acc.win_sojourn.append(soj)
+        if self.hold and self.buffer:
+            self.pull(now)
         self.forward(req, now)
 
     def _pod_drop(self, req: Request, now: float, reason: DropReason) -> None:
+        req.pod = None
         self.acc.change(now, -1)
         self._drop(req, now, reason, self.name)
+
+    def terminate_pod(self, name: str, now: float) -> list[Request]:
+        """The pod's grace period ended: abort what it still holds (returned, for the client to see
+        a failed request) and forget it."""
+        srv = self.servers.get(name)
+        if srv is None or srv in self.ready:
+            return []
+        held = getattr(srv, "held", None)
+        victims = list(held()) if callable(held) else []
+        for req in victims:
+            self.cancel(req, now)
+        self._retire_idle(now)
+        return victims
 
     # -- state for metrics and samples
     def waiting(self) -> int:
@@ -352,6 +454,8 @@ class RoleStage:
             used += act if active else busy / units
         return used / offered
 
+
+_HOLDING = frozenset({Balancing.LEAST_OUTSTANDING, Balancing.KV_AWARE, Balancing.ROUTER_QUEUE})
 
 KV_TRANSFER = "kv-transfer"
 """The `services:` key that overrides the prefill -> decode KV transfer parameters."""

@@ -185,6 +185,25 @@ class PodServer:
     def submit(self, req: Request, now: float) -> None:
         raise NotImplementedError
 
+    def outstanding(self) -> int:
+        """Requests the pod holds: queued plus in service (what least-outstanding routing compares)."""
+        return len(self.queue) + self.running
+
+    def cancel(self, req: Request, now: float) -> bool:
+        """Abort `req` wherever it is in the pod (queued, in a batch, decoding) and free its slot and
+        KV, as vLLM aborts a request whose client disconnected; True if the pod held it. The pod never
+        reports it done afterwards."""
+        raise NotImplementedError
+
+    def held(self) -> list[Request]:
+        """Every request the pod holds, in service first, then queued (what a terminated pod fails)."""
+        return list(self.queue)
+
+    def has_slot(self, req: Request) -> bool:
+        """Whether the pod would start `req` without queueing it behind other work (router-queue flow
+        control hands requests only to pods with a free slot)."""
+        return not self.queue and self.running == 0
+
     def kv_usage(self, now: float) -> float:
         """KV-cache usage as a 0-1 fraction (0 for models without a KV cache)."""
         return 0.0
@@ -210,6 +229,8 @@ class MultiServer(PodServer):
         self.overhead = overhead_s
         self.concurrency = concurrency
         self.inv_rate = 0.0 if tokens_per_s is None else 1.0 / tokens_per_s
+        self.active: dict[int, Request] = {}
+        """Requests in service by id (what `cancel` can abort)."""
 
     def service_time(self, req: Request) -> float:
         return self.overhead + req.input_tokens * self.inv_rate
@@ -226,10 +247,15 @@ class MultiServer(PodServer):
         svc = self.overhead + req.input_tokens * self.inv_rate
         req.stamps[self.role][1] = now
         req.service_time[self.role] = svc
-        self.host.after(svc, self._finish, req)
+        self.active[req.id] = req
+        self.host.after(svc, self._finish, (req, req.attempt))
 
     def _finish(self, arg: object) -> None:
-        req: Request = arg  # type: ignore[assignment]
+        pair: tuple[Request, int] = arg  # type: ignore[assignment]
+        req, attempt = pair
+        if req.attempt != attempt or self.active.get(req.id) is not req:
+            return  # cancelled while in service
+        del self.active[req.id]
         now = self.host.now()
         self._touch(now)
         self.running -= 1
@@ -238,6 +264,26 @@ class MultiServer(PodServer):
         if self.queue:
             self._start(self.queue.popleft(), now)
         self.done(req, now)
+
+    def cancel(self, req: Request, now: float) -> bool:
+        if self.active.get(req.id) is req:
+            del self.active[req.id]
+            self._touch(now)
+            self.running -= 1
+            if self.queue:
+                self._start(self.queue.popleft(), now)
+            return True
+        try:
+            self.queue.remove(req)
+        except ValueError:
+            return False
+        return True
+
+    def has_slot(self, req: Request) -> bool:
+        return self.running < self.concurrency
+
+    def held(self) -> list[Request]:
+        return [*self.active.values(), *self.queue]
 
 
 class BatchServer(PodServer):
@@ -266,11 +312,38 @@ class BatchServer(PodServer):
         self.max_tokens = max_batch_tokens
         self.batch: list[Request] = []
         self.batches = 0
+        self.busy = False
+        """A batch is running (its requests may all have been cancelled: the step still runs)."""
 
     def submit(self, req: Request, now: float) -> None:
         self.queue.append(req)
-        if not self.batch:
+        if not self.busy:
             self._start(now)
+
+    def cancel(self, req: Request, now: float) -> bool:
+        if req in self.batch:
+            # aborted mid-step: the step's time does not shrink, but the request never completes
+            self._touch(now)
+            self.batch.remove(req)
+            self.running -= 1
+            return True
+        try:
+            self.queue.remove(req)
+        except ValueError:
+            return False
+        return True
+
+    def held(self) -> list[Request]:
+        return [*self.batch, *self.queue]
+
+    def has_slot(self, req: Request) -> bool:
+        """Free when idle, or while the queue still fits in the next batch's size and token budget."""
+        q = self.queue
+        if not self.busy and not q:
+            return True
+        if len(q) >= self.max_size:
+            return False
+        return sum(r.input_tokens for r in q) + req.input_tokens <= self.max_tokens
 
     def _start(self, now: float) -> None:
         q = self.queue
@@ -284,6 +357,7 @@ class BatchServer(PodServer):
         self._touch(now)
         self.batch = batch
         self.running = len(batch)
+        self.busy = True
         self.batches += 1
         t = self.a + self.b * tokens
         role = self.role
@@ -299,6 +373,7 @@ class BatchServer(PodServer):
         batch = self.batch
         self.batch = []
         self.running = 0
+        self.busy = False
         self.served += len(batch)
         for r in batch:
             self.prompt_tokens += r.input_tokens
@@ -381,6 +456,51 @@ class DecodeServer(PodServer):
             head.first_token_at = now + self.c + self.d * self.running
             admitted = True
         return admitted
+
+    def cancel(self, req: Request, now: float) -> bool:
+        # upstream: vllm/v1/engine/async_llm.py AsyncLLM.generate -> abort on client disconnect; the
+        # scheduler drops the request from waiting/running and frees its KV blocks
+        heap = self.heap
+        idx = next((i for i, e in enumerate(heap) if e[2] is req), -1)
+        if idx < 0:
+            try:
+                self.queue.remove(req)
+            except ValueError:
+                return False
+            self._advance(now)  # the head may have been what blocked admission
+            if self._admit(now):
+                self._reschedule()
+            return True
+        self._advance(now)
+        self._touch(now)
+        end = heap[idx][0]
+        out = req.output_tokens if req.output_tokens > 0 else 1
+        start = end - out
+        self.running -= 1
+        self.reserved -= req.input_tokens + out
+        self.sum_input -= req.input_tokens
+        self.sum_start -= start
+        self.generation_tokens += max(0, int(self.steps - start))  # tokens it did produce
+        heap[idx] = heap[-1]
+        heap.pop()
+        heapq.heapify(heap)
+        if not self.running:
+            self.sum_start = 0.0
+        self._admit(now)  # its batch slot and KV blocks are free again
+        self._reschedule()
+        return True
+
+    def held(self) -> list[Request]:
+        return [e[2] for e in sorted(self.heap, key=lambda e: (e[0], e[1]))] + list(self.queue)
+
+    def has_slot(self, req: Request) -> bool:
+        """Admitted at once: a free sequence slot and room for its whole KV footprint."""
+        need = req.input_tokens + (req.output_tokens if req.output_tokens > 0 else 1)
+        if need > self.capacity:
+            return (
+                True  # it never fits: the pod rejects it at once (ExceedsKVCapacity), never blocks the queue
+            )
+        return not self.queue and self.running < self.max_seqs and self.reserved + need <= self.capacity
 
     def _reschedule(self) -> None:
         self._gen += 1

@@ -1,7 +1,8 @@
 """LoadSystem: arrivals -> pipeline roles -> completions on the SimPy clock, with per-interval samples.
 
-Only three kinds of SimPy events exist: the next arrival, a pod's next completion (or decode timer), and the
-sampler tick. Requests are records, never processes."""
+Only a few kinds of SimPy events exist: the next arrival, a pod's next completion (or decode timer), the
+sampler tick, one deadline timer per deadline kind (sim/load/client.py: not one per request), retry
+backoffs and grace-period ends of terminating pods. Requests are records, never processes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from simpy.events import NORMAL
 from sim.clock import Simulation
 from sim.load.accounting import Accounting, exact_percentiles
 from sim.load.arrivals import Arrival
+from sim.load.client import RETRY_STREAM, ClientParams, DeadlineWatch, RetryOn, backoff_delay
 from sim.load.endpoints import Endpoints
 from sim.load.metrics import EngineMetrics, MetricsConfig
 from sim.load.pipeline import (
@@ -50,6 +52,9 @@ class RoleSample:
     p95: float
     p99: float
     """Sojourn-time percentiles of requests that left the role during the interval (0.0 if none)."""
+    cancelled: int = 0
+    """Aborted in the role during the interval (client timeout, pod terminated)."""
+    total_cancelled: int = 0
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,13 @@ class Sample:
     e2e_p95: float
     e2e_p99: float
     roles: tuple[RoleSample, ...] = field(default=())
+    timed_out: int = 0
+    """Requests whose client gave up for good (arrived = completed + dropped + timed_out + in_flight)."""
+    interval_timed_out: int = 0
+    retries: int = 0
+    """Retry attempts so far (a retry is the same request, not a new arrival)."""
+    in_backoff: int = 0
+    """Of `in_flight`: failed attempts waiting for their retry."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +122,10 @@ class LoadStats:
     ttft_p99: float
     tpot_p50: float
     tpot_p99: float
+    timed_out: int = 0
+    retries: int = 0
+    timed_out_by_class: dict[str, int] = field(default_factory=dict)
+    """Timed-out requests per request class ("" = no class)."""
 
 
 class _Call:
@@ -137,7 +153,10 @@ class LoadSystem:
 
     `service_params` maps role name -> overrides of its model's defaults (dict or params object), and
     "kv-transfer" -> overrides of the prefill -> decode transfer (or pass `kv_transfer`). `on_sample(Sample)` is called every
-    `sample_interval` simulated seconds; `on_complete(Request)` / `on_drop(Request)` per request."""
+    `sample_interval` simulated seconds; `on_complete(Request)` / `on_drop(Request)` / `on_timeout(Request)`
+    once per request, at its final outcome. `balancing` is one mode for every role or `{role: mode}` (roles
+    not named use round-robin); `client` sets deadlines and retries (`ClientParams`, default: a 600 s
+    timeout, no retries)."""
 
     def __init__(
         self,
@@ -148,7 +167,7 @@ class LoadSystem:
         service_params: Mapping[str, Mapping[str, Any] | ServiceParams] | None = None,
         *,
         kv_transfer: Mapping[str, Any] | KVTransferParams | None = None,
-        balancing: Balancing | str = Balancing.ROUND_ROBIN,
+        balancing: Balancing | str | Mapping[str, Balancing | str] = Balancing.ROUND_ROBIN,
         buffer: int = 1000,
         buffer_timeout: float = 60.0,
         sample_interval: float | None = 1.0,
@@ -157,6 +176,8 @@ class LoadSystem:
         on_drop: Callable[[Request], None] | None = None,
         keep_samples: bool = False,
         metrics: MetricsConfig | None = None,
+        client: ClientParams | Mapping[str, Any] | None = None,
+        on_timeout: Callable[[Request], None] | None = None,
     ) -> None:
         self.sim = sim
         self.env = sim.env
@@ -171,6 +192,20 @@ class LoadSystem:
         self.on_sample = on_sample
         self.on_complete = on_complete
         self.on_drop = on_drop
+        self.on_timeout = on_timeout
+        self.client = (
+            client if isinstance(client, ClientParams) else ClientParams.model_validate(client or {})
+        )
+        cp = self.client
+        self._timeout = cp.timeout_seconds
+        self._ttft_timeout = cp.ttft_timeout_seconds
+        self._retry_limit = cp.retries.limit
+        self._retry_timeout = RetryOn.TIMEOUT in cp.retry_on
+        self._retry_dropped = RetryOn.DROPPED in cp.retry_on
+        self._rng = sim.seeds.stream(RETRY_STREAM) if cp.retries.jitter > 0 and cp.retries.limit else None
+        self._watch = DeadlineWatch(self, self._on_deadline) if self._timeout else None
+        self._ttft_watch = DeadlineWatch(self, self._on_ttft_deadline) if self._ttft_timeout else None
+        self._killing: set[tuple[str, str]] = set()
         self.samples: list[Sample] | None = [] if keep_samples else None
         unknown = sorted(set(overrides) - set(pipeline.roles))
         if unknown:
@@ -181,7 +216,13 @@ class LoadSystem:
             )
         self.stages: list[RoleStage | None] = []
         self.roles: dict[str, RoleStage] = {}
-        bal = Balancing(balancing)
+        if isinstance(balancing, Mapping):
+            per_role = {str(k): Balancing(v) for k, v in balancing.items()}
+            bad = sorted(set(per_role) - set(pipeline.roles))
+            if bad:
+                raise PipelineError(f"routing.{bad[0]}", bad[0], f"a role of the pipeline {pipeline.roles}")
+        else:
+            per_role = {r: Balancing(balancing) for r in pipeline.roles}
         for step in pipeline.steps:
             if isinstance(step, TransferStep):
                 self.stages.append(None)
@@ -194,7 +235,7 @@ class LoadSystem:
                 self.acc.roles[step.role],
                 self._advance,
                 self._drop,
-                bal,
+                per_role.get(step.role, Balancing.ROUND_ROBIN),
                 buffer,
                 buffer_timeout,
             )
@@ -233,8 +274,28 @@ class LoadSystem:
 
     def _on_endpoints(self, role: str) -> None:
         stage = self.roles.get(role)
-        if stage is not None:
-            stage.set_ready(self.endpoints.ready_pods(role), self.now())
+        if stage is None:
+            return
+        now = self.now()
+        stage.set_ready(self.endpoints.ready_pods(role), now)
+        take = getattr(self.endpoints, "take_terminating", None)
+        if not callable(take):
+            return
+        for pod, grace in take(role).items():
+            key = (role, pod)
+            if key in self._killing or pod not in stage.servers:
+                continue
+            self._killing.add(key)
+            self.after(max(0.0, float(grace)), self._grace_over, key)
+
+    def _grace_over(self, arg: object) -> None:
+        """A terminating pod's grace period ended (or it was deleted): fail what it still holds."""
+        key: tuple[str, str] = arg  # type: ignore[assignment]
+        self._killing.discard(key)
+        role, pod = key
+        now = self.now()
+        for req in self.roles[role].terminate_pod(pod, now):
+            self._fail(req, now, RetryOn.DROPPED, DropReason.POD_TERMINATED)
 
     def _schedule_next(self, now: float) -> None:
         nxt = next(self._arrivals, None)
@@ -246,25 +307,103 @@ class LoadSystem:
     def _arrive(self, arg: object) -> None:
         a: Arrival = arg  # type: ignore[assignment]
         now = self.now()
-        req = Request(self._next_id, now, a.input_tokens, a.output_tokens)
+        req = Request(self._next_id, now, a.input_tokens, a.output_tokens, a.klass)
         self._next_id += 1
         acc = self.acc
         acc.arrived += 1
         acc.win_arrived += 1
-        self._enter(req, 0, now)
+        self._attempt(req, now)
         self._schedule_next(now)
+
+    # -- clients: deadlines, cancellation, retries
+    def _attempt(self, req: Request, now: float) -> None:
+        req.attempt_at = now
+        watch = self._watch
+        if watch is not None:
+            req.deadline = deadline = now + self._timeout  # type: ignore[operator]
+            if watch.entries:  # armed already: deadlines only grow, so just queue it
+                watch.entries.append((deadline, req, req.attempt))
+            else:
+                watch.push(deadline, req)
+        if self._ttft_watch is not None:
+            self._ttft_watch.push(now + self._ttft_timeout, req)  # type: ignore[operator]
+        self._enter(req, 0, now)
+
+    def _on_deadline(self, req: Request, now: float) -> None:
+        self._cancel(req, now)
+        self._fail(req, now, RetryOn.TIMEOUT, None)
+
+    def _on_ttft_deadline(self, req: Request, now: float) -> None:
+        first = req.first_token_at
+        if 0 <= first <= now:
+            return  # the first token came in time
+        self._on_deadline(req, now)
+
+    def _cancel(self, req: Request, now: float) -> None:
+        """Remove the current attempt from wherever it is in the pipeline."""
+        stage = self.stages[req.stage]
+        if stage is None:
+            self.acc.in_transit -= 1  # its transfer timer will find it stale
+        else:
+            stage.cancel(req, now)
+
+    def _fail(self, req: Request, now: float, cause: RetryOn, reason: DropReason | None) -> None:
+        """The current attempt failed (already out of the pipeline): retry after a backoff, or end it."""
+        retry = req.attempt < self._retry_limit and (
+            self._retry_timeout if cause is RetryOn.TIMEOUT else self._retry_dropped
+        )
+        if retry and reason is DropReason.EXCEEDS_KV_CAPACITY:
+            retry = False  # a client error (HTTP 400): no client retries it
+        if retry:
+            req.attempt += 1
+            req.first_token_at = -1.0
+            acc = self.acc
+            acc.retries += 1
+            acc.win_retries += 1
+            acc.in_backoff += 1
+            self.after(backoff_delay(self.client.retries, req.attempt, self._rng), self._retry, req)
+            return
+        req.completed_at = now
+        if cause is RetryOn.TIMEOUT:
+            req.timed_out = True
+            self.acc.record_timeout(req.klass)
+            if self.on_timeout is not None:
+                self.on_timeout(req)
+        else:
+            assert reason is not None
+            req.dropped = reason
+            self.acc.record_drop(None, reason)
+            self._ended()
+            if self.on_drop is not None:
+                self.on_drop(req)
+
+    def _ended(self) -> None:
+        """A request ended: drop finished entries from the deadline FIFOs (memory stays flat)."""
+        watch = self._watch
+        if watch is not None and watch.entries and watch.entries[0][1].completed_at >= 0:
+            watch.prune()
+        if self._ttft_watch is not None:
+            self._ttft_watch.prune()
+
+    def _retry(self, arg: object) -> None:
+        req: Request = arg  # type: ignore[assignment]
+        self.acc.in_backoff -= 1
+        self._attempt(req, self.now())
 
     def _enter(self, req: Request, index: int, now: float) -> None:
         req.stage = index
         stage = self.stages[index]
         if stage is None:  # KV transfer
             self.acc.in_transit += 1
-            self.after(self.kv.delay(req.input_tokens), self._transferred, req)
+            self.after(self.kv.delay(req.input_tokens), self._transferred, (req, req.attempt))
         else:
             stage.enter(req, now)
 
     def _transferred(self, arg: object) -> None:
-        req: Request = arg  # type: ignore[assignment]
+        pair: tuple[Request, int] = arg  # type: ignore[assignment]
+        req, attempt = pair
+        if req.attempt != attempt or req.completed_at >= 0 or self.stages[req.stage] is not None:
+            return  # cancelled during the transfer
         self.acc.in_transit -= 1
         self._enter(req, req.stage + 1, self.now())
 
@@ -287,13 +426,27 @@ class LoadSystem:
         acc.ttft.add(first - req.arrival)
         if req.output_tokens > 1 and now > first:
             acc.tpot.add((now - first) / (req.output_tokens - 1))
+        watch = self._watch
+        if (
+            watch is not None and watch.entries and watch.entries[0][1] is req
+        ) or self._ttft_watch is not None:
+            self._ended()
         if self.on_complete is not None:
             self.on_complete(req)
 
     def _drop(self, req: Request, now: float, reason: DropReason, role: str | None) -> None:
+        if (
+            req.attempt < self._retry_limit
+            and self._retry_dropped
+            and reason is not DropReason.EXCEEDS_KV_CAPACITY
+        ):
+            self.acc.record_drop(role, reason, final=False)
+            self._fail(req, now, RetryOn.DROPPED, reason)
+            return
         req.dropped = reason
         req.completed_at = now
         self.acc.record_drop(role, reason)
+        self._ended()
         if self.on_drop is not None:
             self.on_drop(req)
 
@@ -330,9 +483,11 @@ class LoadSystem:
                     p50=p50,
                     p95=p95,
                     p99=p99,
+                    cancelled=ra.win_cancelled,
+                    total_cancelled=ra.cancelled,
                 )
             )
-            ra.win_entered = ra.win_left = ra.win_dropped = 0
+            ra.win_entered = ra.win_left = ra.win_dropped = ra.win_cancelled = 0
             ra.win_sojourn = []
         e2e_p50, e2e_p95, e2e_p99 = exact_percentiles(acc.win_e2e, _PCTS)
         s = Sample(
@@ -349,8 +504,12 @@ class LoadSystem:
             e2e_p95=e2e_p95,
             e2e_p99=e2e_p99,
             roles=tuple(roles),
+            timed_out=acc.timed_out,
+            interval_timed_out=acc.win_timed_out,
+            retries=acc.retries,
+            in_backoff=acc.in_backoff,
         )
-        acc.win_arrived = acc.win_completed = acc.win_dropped = 0
+        acc.win_arrived = acc.win_completed = acc.win_dropped = acc.win_timed_out = acc.win_retries = 0
         acc.win_e2e = []
         return s
 
@@ -396,4 +555,7 @@ class LoadSystem:
             ttft_p99=acc.ttft.percentile(99),
             tpot_p50=acc.tpot.percentile(50),
             tpot_p99=acc.tpot.percentile(99),
+            timed_out=acc.timed_out,
+            retries=acc.retries,
+            timed_out_by_class=dict(sorted(acc.timed_out_by_class.items())),
         )

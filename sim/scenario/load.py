@@ -48,6 +48,9 @@ class ResolvedScenario:
     roles: tuple[str, ...]
     """Role names of every DisaggregatedService, in spec order (the pipeline order)."""
     ds_names: tuple[str, ...] = field(default=())
+    size_traces: dict[str, Path] = field(default_factory=dict)
+    """Resolved files of empirical size distributions, keyed by YAML path without `.trace`
+    (`workload.synthetic.inputTokens`, `workload.classes[0].outputTokens`, ...)."""
 
     def scenario_yaml(self) -> str:
         """The scenario as it was run (command-line overrides applied), for the run folder."""
@@ -129,6 +132,9 @@ def load_scenario(
     if scenario.workload is not None and scenario.workload.trace is not None:
         trace = resolve(scenario.workload.trace, "workload.trace", "trace")
         _check_trace(trace, scenario.workload.trace_format())
+    size_traces = {
+        where: resolve(rel, f"{where}.trace", "size trace") for where, rel in _size_trace_refs(scenario)
+    }
     _check_unique(manifests)
 
     ds = [m for m in manifests if m.obj.get("kind") == DS_KIND]
@@ -142,7 +148,28 @@ def load_scenario(
     _check_roles(scenario, doc, name, roles, ds_names)
     _check_nodes(scenario, doc, name)
     _check_services(scenario, doc, name, ds)
-    return ResolvedScenario(scenario, file.resolve(), root, tuple(manifests), trace, tuple(roles), ds_names)
+    return ResolvedScenario(
+        scenario, file.resolve(), root, tuple(manifests), trace, tuple(roles), ds_names, size_traces
+    )
+
+
+def _size_trace_refs(scenario: Scenario) -> list[tuple[str, str]]:
+    """(YAML path, relative file) of every empirical token-size distribution of the workload."""
+    wl = scenario.workload
+    if wl is None:
+        return []
+    found: list[tuple[str, Any]] = []
+    if wl.synthetic is not None:
+        found += [
+            ("workload.synthetic.inputTokens", wl.synthetic.input_tokens),
+            ("workload.synthetic.outputTokens", wl.synthetic.output_tokens),
+        ]
+    for i, c in enumerate(wl.classes or []):
+        found += [
+            (f"workload.classes[{i}].inputTokens", c.input_tokens),
+            (f"workload.classes[{i}].outputTokens", c.output_tokens),
+        ]
+    return [(w, str(d.trace)) for w, d in found if getattr(d, "distribution", None) == "empirical"]
 
 
 def _admit(manifests: list[Manifest]) -> None:
@@ -209,6 +236,10 @@ def _check_roles(
                 value=wl.target,
                 allowed=", ".join(ds_names) or "(none)",
             )
+        if isinstance(wl.routing, dict):
+            for key in wl.routing:
+                if key not in roles:
+                    raise _unknown_role(key, roles, name, doc, f"workload.routing.{key}")
         if wl.target is None and len(ds_names) != 1:
             raise InputError(
                 "workload needs 'target' when the manifests hold "

@@ -144,6 +144,8 @@ class World:
             kwargs["buffer_timeout"] = wl.queue_timeout
         if wl.routing is not None:
             kwargs["balancing"] = wl.routing
+        if wl.client is not None:
+            kwargs["client"] = wl.client
         services = {r: dict(v) for r, v in self.scenario.services.items() if r in spec.roles}
         load = LoadSystem(
             self.sim,
@@ -184,10 +186,33 @@ class World:
             source = synthetic_arrivals(
                 wl.synthetic, wl.start_at, duration, self.sim.seeds.stream("load"), wl.rate_multiplier
             )
-            return arr.limited(source, duration)
+            return arr.limited(self._sizes(source), duration)
         if wl.start_at:
             source = arr.shifted(source, wl.start_at)
-        return arr.limited(source, duration)
+        return arr.limited(self._sizes(source), duration)
+
+    def _sizes(self, source: Iterator[Any]) -> Iterator[Any]:
+        """Token-size distributions of the synthetic shape, and request classes (sim/load/sizes.py)."""
+        from sim.load.sizes import SizeDrawer, classified, size_stream, sized
+
+        wl = self.scenario.workload
+        assert wl is not None
+        files = self.resolved.size_traces
+        syn = wl.synthetic
+        if syn is not None and not (isinstance(syn.input_tokens, int) and isinstance(syn.output_tokens, int)):
+            rng = self.sim.seeds.stream(size_stream(""))
+            where = "workload.synthetic"
+
+            def drawer(spec: Any, key: str) -> Any:
+                return None if isinstance(spec, int) else SizeDrawer(spec, rng, files.get(f"{where}.{key}"))
+
+            source = sized(
+                source, drawer(syn.input_tokens, "inputTokens"), drawer(syn.output_tokens, "outputTokens")
+            )
+        if wl.classes:
+            traces = {k.removeprefix("workload.classes[").replace("].", "."): v for k, v in files.items()}
+            source = classified(source, wl.classes, self.sim.seeds.stream, traces)
+        return source
 
     def _on_load_sample(self, sample: Any) -> None:
         self._load_samples[round(sample.t, 9)] = {"sample": sample}
@@ -347,14 +372,23 @@ class World:
         return list(world_violations(self, self.observer, [name]))
 
     def request_counts(self) -> dict[str, int]:
-        arrived = completed = dropped = in_flight = 0
+        arrived = completed = dropped = in_flight = timed_out = retries = 0
         for load in self.loads.values():
             acc = load.acc
             arrived += acc.arrived
             completed += acc.completed
             dropped += acc.dropped
             in_flight += acc.in_flight()
-        return {"arrived": arrived, "completed": completed, "dropped": dropped, "in_flight": in_flight}
+            timed_out += acc.timed_out
+            retries += acc.retries
+        return {
+            "arrived": arrived,
+            "completed": completed,
+            "dropped": dropped,
+            "timed_out": timed_out,
+            "in_flight": in_flight,
+            "retries": retries,
+        }
 
     def latency_summary(self) -> dict[str, Any]:
         return {
@@ -544,10 +578,13 @@ def synthetic_arrivals(
             )
             t += length
 
+    # a size distribution is drawn afterwards from its own stream (World._sizes); 1 is a placeholder
+    inp = shape.input_tokens if isinstance(shape.input_tokens, int) else 1
+    out = shape.output_tokens if isinstance(shape.output_tokens, int) else 1
     return rate_windows(
         windows(),
         rng,
-        TokenDist(mean=float(shape.input_tokens)),
-        TokenDist(mean=float(max(1, shape.output_tokens))),
+        TokenDist(mean=float(inp)),
+        TokenDist(mean=float(max(1, out))),
         rate_multiplier=multiplier,
     )

@@ -91,6 +91,7 @@ def test_conservation_under_churn(
         on_complete=done,
         on_drop=dropped,
         sample_interval=0.5,
+        client={"timeoutSeconds": 0},  # no client deadline: the drain below may take hours
     )
 
     def flapper() -> Any:

@@ -74,8 +74,16 @@ def test_request_conservation_counts() -> None:
         requests={"arrived": 10, "completed": 7, "dropped": 1, "in_flight": 1},
     )
     assert request_conservation(bad) == [
-        Violation("request_conservation", 5.0, "arrived 10 != completed 7 + dropped 1 + in flight 1")
+        Violation(
+            "request_conservation", 5.0, "arrived 10 != completed 7 + dropped 1 + timed out 0 + in flight 1"
+        )
     ]
+    timed_out = Observation(
+        now=5.0,
+        quirks=QuirkSet.corrected(),
+        requests={"arrived": 10, "completed": 7, "dropped": 1, "timed_out": 1, "in_flight": 1},
+    )
+    assert request_conservation(timed_out) == []
 
 
 def _ordering_obs(dep_ready_first: bool, quirks: QuirkSet) -> Observation:

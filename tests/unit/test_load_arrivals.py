@@ -41,15 +41,15 @@ def test_azure_conv_first_rows_and_count() -> None:
     first = list(islice(azure_csv(CONV), 3))
     assert first[0] == Arrival(0.0, 374, 44)
     assert first[1].t == pytest.approx(50.9951690 - 46.6805900)
-    assert first[1][1:] == (396, 109)
-    assert first[2][1:] == (879, 55)
+    assert first[1][1:3] == (396, 109)
+    assert first[2][1:3] == (879, 55)
     n = 0
     last = None
     for a in azure_csv(CONV):
         n += 1
         last = a
     assert n == 19366
-    assert last is not None and last.t == pytest.approx(3501.7219370) and last[1:] == (197, 183)
+    assert last is not None and last.t == pytest.approx(3501.7219370) and last[1:3] == (197, 183)
 
 
 def test_azure_code_count() -> None:
