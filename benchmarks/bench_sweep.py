@@ -8,8 +8,9 @@
 - `sweep.dask_local_overhead_warm`: the same runs on a LocalCluster already running (what a long
   sweep pays per run), against the same pool.
 
-Each configuration runs the same plan into a fresh folder (nothing resumed, no report); the best
-of `REPEAT` attempts is kept, since the machine may be shared. On a shared Linux machine with
+Each configuration runs the same plan into a fresh folder (nothing resumed, no report); the
+configurations are interleaved and the best of `REPEAT` attempts is kept, since the machine may be
+shared. On a shared Linux machine with
 `kernel.sched_autogroup_enabled=1` every terminal session gets an equal share of the CPUs, so
 while other sessions are busy a second worker cannot get more CPU for the sweep and the speedup
 drops towards 1: read the figure off an otherwise idle machine (`uptime` load below 1)."""
@@ -42,19 +43,17 @@ parameters:
 
 
 def _wall(plan: Plan, folder: Path, workers: int, dask: str | None = None) -> float:
-    best = float("inf")
-    for i in range(REPEAT):
-        start = time.perf_counter()
-        outcome = run_sweep(
-            plan,
-            folder / f"{workers}-{'pool' if dask is None else 'dask'}-{time.perf_counter_ns()}-{i}",
-            workers=workers,
-            dask=dask,
-            report=False,
-        )
-        best = min(best, time.perf_counter() - start)
-        assert outcome.ran == 8 and outcome.counts == {"ok": 8}, outcome.counts
-    return best
+    """Wall seconds of the 8 runs into a fresh folder (nothing to resume)."""
+    start = time.perf_counter()
+    outcome = run_sweep(
+        plan,
+        folder / f"{workers}-{'pool' if dask is None else 'dask'}-{time.perf_counter_ns()}",
+        workers=workers,
+        dask=dask,
+        report=False,
+    )
+    assert outcome.ran == 8 and outcome.counts == {"ok": 8}, outcome.counts
+    return time.perf_counter() - start
 
 
 def _warm_dask(plan: Plan, folder: Path) -> float:
@@ -71,7 +70,7 @@ def _warm_dask(plan: Plan, folder: Path) -> float:
     ) as cluster:
         with Client(cluster) as client:
             client.run(lambda: __import__("sim.sweep.worker"))  # workers have imported the simulator
-        return _wall(plan, folder, 2, cluster.scheduler_address)
+        return min(_wall(plan, folder, 2, cluster.scheduler_address) for _ in range(REPEAT))
 
 
 def run() -> dict[str, dict[str, object]]:
@@ -80,9 +79,13 @@ def run() -> dict[str, dict[str, object]]:
         path = folder / "bench.yaml"
         path.write_text(SWEEP.format(base=ROOT / "scenarios" / "azure-conversation-replay.yaml"))
         plan = build_plan(load_sweep(path))
-        one = _wall(plan, folder, 1)
-        two = _wall(plan, folder, 2)
-        dask = _wall(plan, folder, 2, "local")
+        # interleaved, so a change in the machine's load during the benchmark biases no executor
+        ones, twos, dasks = [], [], []
+        for _ in range(REPEAT):
+            ones.append(_wall(plan, folder, 1))
+            twos.append(_wall(plan, folder, 2))
+            dasks.append(_wall(plan, folder, 2, "local"))
+        one, two, dask = min(ones), min(twos), min(dasks)
         warm = _warm_dask(plan, folder)
     return {
         "sweep.speedup_2_workers": {"value": round(one / two, 2), "unit": "x", "target": ">= 1.8 (8 runs)"},
