@@ -3,7 +3,8 @@ KV transfer -> decode, at request level, on one core.
 
 Figures (issue 7) describe the FULL-STACK run: the whole simulator as `dsim run` builds it (API server,
 cluster, DisaggregatedService controller, three real BudAIScalers: BudScaler, KPA, BudScaler) through
-the scenario runner. `replay.azure_conv.speedup` is simulated seconds per wall second of world build +
+the scenario runner, with the GPU roles on vLLM-style engines (`engines:` Llama-3.1-8B on one H100 each,
+sim/load/engine.py). `replay.azure_conv.speedup` is simulated seconds per wall second of world build +
 run (target >= 2,400x; modules are imported before the clock starts), `replay.azure_conv.events_per_s`
 simulator events per wall second next to a bare SimPy timeout loop measured in the same process
 (`replay.simpy_ceiling_events_per_s`), and `replay.azure_conv.peak_rss_mb` the peak RSS of that process.
@@ -11,7 +12,8 @@ The process uses the tuned GC threshold the control-plane benchmark uses.
 
 Extras: the load layer alone (`replay.azure_conv.load_only_*`), with three stand-in per-role
 autoscalers that read metrics through the upstream source types every 15 s and change the ready
-replicas (so the run exercises metric reads and pods joining/leaving), and with fixed replicas."""
+replicas (so the run exercises metric reads and pods joining/leaving), with fixed replicas, and with fixed
+replicas on the engines (`replay.azure_conv.load_only.engines.*`: the engine's own cost)."""
 
 from __future__ import annotations
 
@@ -79,7 +81,21 @@ def stand_in_autoscalers(sim: Simulation, load: LoadSystem, endpoints: StaticEnd
         sim.env.process(loop(role))
 
 
-def replay(autoscalers: Hook | None = None, count_events: bool = False) -> dict[str, float]:
+def _engines() -> dict[str, Any]:
+    """The GPU roles on real engines (as the full-stack scenario): Llama-3.1-8B on one H100 each."""
+    from sim.engines import build_profile
+
+    p = build_profile(
+        {"model": "meta-llama/Llama-3.1-8B-Instruct", "gpu": "H100-SXM-80GB", "tp": 1},
+        gpus_requested=1,
+        where="bench",
+    )
+    return {"prefill": p, "decode": p}
+
+
+def replay(
+    autoscalers: Hook | None = None, count_events: bool = False, engines: dict[str, Any] | None = None
+) -> dict[str, float]:
     sim = Simulation(0)
     events = [0]
     if count_events:
@@ -92,7 +108,7 @@ def replay(autoscalers: Hook | None = None, count_events: bool = False) -> dict[
         sim.env.schedule = counting  # type: ignore[method-assign]
     endpoints = StaticEndpoints.replicas(REPLICAS)
     t0 = time.perf_counter()
-    load = LoadSystem(sim, pipeline_from_service(DS), azure_csv(CONV), endpoints)
+    load = LoadSystem(sim, pipeline_from_service(DS), azure_csv(CONV), endpoints, engines=engines)
     if autoscalers is not None:
         autoscalers(sim, load, endpoints)
     load.start()
@@ -171,6 +187,9 @@ cluster:
     - {name: gpu, count: 16, cpu: "32", memory: 256Gi, gpus: 8}
 manifests:
   - path: manifests/pd.yaml
+engines:
+  prefill: {model: meta-llama/Llama-3.1-8B-Instruct, gpu: H100-SXM-80GB, tp: 1}
+  decode: {model: meta-llama/Llama-3.1-8B-Instruct, gpu: H100-SXM-80GB, tp: 1}
 workload:
   trace: traces/AzureLLMInferenceTrace_conv.csv
   startAt: 60
@@ -249,8 +268,9 @@ def _child(mode: str) -> dict[str, float]:
         return best
     autoscaled = mode == "autoscaled"
     hook = stand_in_autoscalers if autoscaled else None
-    best = min((replay(hook) for _ in range(3)), key=lambda r: r["wall_s"])
-    best["events"] = replay(hook, count_events=True)["events"]
+    engines = _engines() if mode == "engines" else None
+    best = min((replay(hook, engines=engines) for _ in range(3)), key=lambda r: r["wall_s"])
+    best["events"] = replay(hook, count_events=True, engines=engines)["events"]
     best["ceiling"] = max(simpy_ceiling() for _ in range(3))
     best["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return best
@@ -273,6 +293,7 @@ def run() -> dict[str, dict[str, Any]]:
     full = _measure("fullstack")
     auto = _measure("autoscaled")
     fixed = _measure("fixed")
+    engines = _measure("engines")
     return {
         "replay.azure_conv.speedup": {
             "value": full["sim_s"] / full["wall_s"],
@@ -319,6 +340,16 @@ def run() -> dict[str, dict[str, Any]]:
             "value": HORIZON / fixed["wall_s"],
             "unit": "sim s / wall s",
             "target": "load layer only, fixed replicas",
+        },
+        "replay.azure_conv.load_only.engines.speedup": {
+            "value": HORIZON / engines["wall_s"],
+            "unit": "sim s / wall s",
+            "target": "load layer only, fixed replicas, vLLM-style engines (Llama-3.1-8B, H100) on prefill and decode",
+        },
+        "replay.azure_conv.load_only.engines.events_per_request": {
+            "value": engines["events"] / engines["arrived"],
+            "unit": "events/request",
+            "target": "a few (no per-token events)",
         },
     }
 

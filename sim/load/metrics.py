@@ -23,9 +23,11 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from sim.clock import Simulation
+from sim.load.engine import EngineServer
 from sim.load.service_models import BatchServer, DecodeServer, ModelKind, PodServer
 
 if TYPE_CHECKING:
@@ -48,6 +50,10 @@ VLLM_KV_CACHE = "vllm:kv_cache_usage_perc"
 VLLM_SUCCESS = "vllm:request_success_total"
 VLLM_PROMPT_TOKENS = "vllm:prompt_tokens_total"
 VLLM_GEN_TOKENS = "vllm:generation_tokens_total"
+VLLM_PREEMPTIONS = "vllm:num_preemptions_total"
+VLLM_TTFT = "vllm:time_to_first_token_seconds"
+VLLM_TPOT = "vllm:time_per_output_token_seconds"
+_HISTOGRAMS = (VLLM_TTFT, VLLM_TPOT)
 TGI_REQUEST_COUNT = "tgi_request_count"
 TGI_QUEUE_SIZE = "tgi_queue_size"
 TGI_BATCH_SIZE = "tgi_batch_current_size"
@@ -160,7 +166,9 @@ class EngineMetrics:
             return None
         return self.config.engines.get(stage.name, "vllm")
 
-    def _values(self, stage: RoleStage, srv: PodServer, now: float, advance: bool) -> dict[str, float]:
+    def _values(
+        self, stage: RoleStage, srv: PodServer, now: float, advance: bool, histograms: bool = True
+    ) -> dict[str, float]:
         """Every metric a pod exposes at `now`. `advance` moves the rate / utilization windows on."""
         prev = self._prev.get(srv.name)
         if prev is None or prev[0] is not srv:  # first scrape, or a new pod reusing the name
@@ -186,7 +194,9 @@ class EngineMetrics:
             vals[DCGM_FB_USED] = float(used)
             vals[DCGM_FB_FREE] = float(res.gpu_memory_mib - used)
         engine = self._engine_of(stage)
-        if engine == "vllm":
+        if engine == "vllm" and isinstance(srv, EngineServer):
+            vals.update(engine_server_values(srv, now, histograms))
+        elif engine == "vllm":
             kv = srv.kv_usage(now) if isinstance(srv, DecodeServer) else 0.0
             vals.update(
                 {
@@ -216,13 +226,15 @@ class EngineMetrics:
                 return stage, srv
         return None
 
-    def _live(self, pod: str, now: float) -> dict[str, float] | None:
+    def _live(self, pod: str, now: float, metric: str | None = None) -> dict[str, float] | None:
         if self.config.engine_scrape_interval > 0:
             return self._engine.get(pod)
         found = self._find(pod)
         if found is None:
             return None
-        return self._values(found[0], found[1], now, advance=False)
+        # an engine's histogram series are built only when asked for (or for the whole exposition)
+        histograms = metric is None or metric.startswith(_HISTOGRAMS)
+        return self._values(found[0], found[1], now, advance=False, histograms=histograms)
 
     def _timestamp(self, pod: str, now: float) -> float:
         return self._engine_t.get(pod, now) if self.config.engine_scrape_interval > 0 else now
@@ -232,7 +244,7 @@ class EngineMetrics:
         """The pod's /metrics value (engine name, e.g. `vllm:num_requests_waiting`), or None if absent."""
         if namespace != self.system.pipeline.namespace:
             return None
-        vals = self._live(pod, now)
+        vals = self._live(pod, now, metric)
         if vals is None or metric not in vals:
             return None
         return MetricSample(vals[metric], self._timestamp(pod, now))
@@ -272,16 +284,33 @@ class EngineMetrics:
         s = self.prometheus_metric(pod, resource, now)
         return None if s is None else MetricSample(s.value, s.timestamp, self.config.scrape_interval)
 
-    def exposition(self, pod: str, now: float) -> str:
-        """The pod's /metrics body in Prometheus text format (engine metrics carry a model_name label)."""
-        vals = self._live(pod, now)
+    def exposition(self, pod: str, now: float, only: str | None = None) -> str:
+        """The pod's /metrics body in Prometheus text format (engine metrics carry a model_name label).
+
+        `only` keeps just the series of that name (what a line-anchored parse of that name reads anyway)."""
+        vals = self._live(pod, now, only)
         if vals is None:
             return ""
         lines = []
-        for name in sorted(vals):
+        typed: set[str] = set()
+        if only is None:
+            names = sorted(vals)
+        else:  # that name, or its labelled series (histogram buckets)
+            names = [only] if only in vals else sorted(n for n in vals if n.startswith(only + "{"))
+        for name in names:
             if name in ("cpu", "memory") or name.startswith("DCGM_"):
                 continue
             label = f'{{model_name="{self.config.model_name}"}}' if name.startswith(("vllm:", "tgi_")) else ""
+            base, brace, le = name.partition("{")
+            family = base.removesuffix("_bucket").removesuffix("_sum").removesuffix("_count")
+            if family != base and f"{family}_sum" in vals:  # a histogram (engine servers)
+                if family not in typed:
+                    typed.add(family)
+                    lines.append(f"# TYPE {family} histogram")
+                if brace:  # `name_bucket{le="0.1"}`: one label set with model_name
+                    label = f"{label[:-1]},{le}" if label else "{" + le
+                lines.append(f"{base}{label} {vals[name]!r}")
+                continue
             lines.append(f"# TYPE {name} {'counter' if name.endswith(('_total', '_count')) else 'gauge'}")
             lines.append(f"{name}{label} {vals[name]!r}")
         return "\n".join(lines) + "\n"
@@ -329,7 +358,7 @@ class EngineMetrics:
                         metric = {"vllm": VLLM_NAME_MAP, "tgi": TGI_NAME_MAP}.get(engine, {}).get(
                             target, target
                         )
-                    val = parse_metric_text(self.exposition(pod, now), metric)
+                    val = parse_metric_text(self.exposition(pod, now, only=metric), metric)
                 else:
                     return MetricSnapshot({}, error=f"unsupported metric source type for pod metrics: {kind}")
             except LookupError as exc:
@@ -409,6 +438,44 @@ class EngineMetrics:
         if agg == "count":
             return float(len(series))
         return sum(series) / len(series)
+
+
+_BUCKET_KEYS: dict[str, tuple[str, ...]] = {}
+"""histogram name -> its `_bucket{le="..."}` series names (vLLM's fixed bucket bounds)."""
+
+
+def engine_server_values(srv: EngineServer, now: float, histograms: bool = True) -> dict[str, float]:
+    """The vLLM metrics of an engine server, derived from its scheduler state: running / waiting requests,
+    KV blocks in use / total, preemptions, and the TTFT / TPOT histograms (`_bucket{le=...}`, `_sum`,
+    `_count`, with vLLM's bucket bounds)."""
+    kv = srv.kv_usage(now)
+    vals: dict[str, float] = {
+        VLLM_RUNNING: float(srv.running),
+        VLLM_WAITING: float(srv.waiting),
+        VLLM_GPU_CACHE: kv,
+        VLLM_KV_CACHE: kv,
+        VLLM_SUCCESS: float(srv.served),
+        VLLM_PROMPT_TOKENS: float(srv.prompt_tokens),
+        VLLM_GEN_TOKENS: float(srv.generation_tokens),
+        VLLM_PREEMPTIONS: float(srv.preemptions),
+    }
+    if not histograms:
+        return vals
+    key = (srv.ttft.count, srv.tpot.count)
+    cached = srv.metrics_cache
+    if cached is None or cached[0] != key:
+        hists: dict[str, float] = {}
+        for name, hist in ((VLLM_TTFT, srv.ttft), (VLLM_TPOT, srv.tpot)):
+            keys = _BUCKET_KEYS.get(name)
+            if keys is None or len(keys) != len(hist.counts):
+                le = [repr(b) for b in hist.bounds] + ["+Inf"]
+                keys = _BUCKET_KEYS[name] = tuple(f'{name}_bucket{{le="{x}"}}' for x in le)
+            hists.update(zip(keys, map(float, accumulate(hist.counts)), strict=True))
+            hists[f"{name}_sum"] = hist.total
+            hists[f"{name}_count"] = float(hist.count)
+        cached = srv.metrics_cache = (key, hists)
+    vals.update(cached[1])
+    return vals
 
 
 def _aggregate(values: dict[str, MetricSample]) -> MetricSnapshot:

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from model.errors import InputError
 from sim.load.accounting import RoleAccount
+from sim.load.engine import EngineServer
 from sim.load.request import DropReason, Request
 from sim.load.service_models import (
     PARAMS_FOR_KIND,
@@ -34,7 +35,7 @@ from sim.load.service_models import (
 )
 
 if TYPE_CHECKING:
-    from sim.load.service_models import Host
+    from sim.load.service_models import Done, Dropped, Host
 
 
 class PipelineError(InputError, ValueError):
@@ -209,8 +210,11 @@ class RoleStage:
         balancing: Balancing,
         buffer_size: int,
         buffer_timeout: float,
+        server_factory: Callable[[str, str, Host, Done, Dropped], PodServer] | None = None,
     ) -> None:
         self.name = step.role
+        self.server_factory = server_factory
+        """Builds the pods' servers instead of `make_server` (engine roles: `sim.load.engine`)."""
         self.kind = step.kind
         self.params = params
         self.host = host
@@ -243,9 +247,12 @@ class RoleStage:
         for name in pods:
             srv = self.servers.get(name)
             if srv is None:
-                srv = make_server(
-                    self.kind, self.params, name, self.name, self.host, self._done, self._pod_drop
-                )
+                if self.server_factory is not None:
+                    srv = self.server_factory(name, self.name, self.host, self._done, self._pod_drop)
+                else:
+                    srv = make_server(
+                        self.kind, self.params, name, self.name, self.host, self._done, self._pod_drop
+                    )
                 srv._t = srv.born = now
                 self.servers[name] = srv
             ready.append(srv)
@@ -418,8 +425,8 @@ class RoleStage:
 
     def capacity_units(self, srv: PodServer) -> tuple[float, bool]:
         """(service units per pod, use active area): what utilization divides by."""
-        if isinstance(srv, BatchServer):
-            return 1.0, True
+        if isinstance(srv, (BatchServer, EngineServer)):
+            return 1.0, True  # one batch at a time (engine servers: the GPU busy fraction)
         if isinstance(srv, DecodeServer):
             return float(srv.max_seqs), False
         return float(getattr(srv, "concurrency", 1)), False

@@ -17,6 +17,7 @@ from sim.load.accounting import Accounting, exact_percentiles
 from sim.load.arrivals import Arrival
 from sim.load.client import RETRY_STREAM, ClientParams, DeadlineWatch, RetryOn, backoff_delay
 from sim.load.endpoints import Endpoints
+from sim.load.engine import EngineProfileLike, engine_kv_transfer, engine_modes, engine_server_factory
 from sim.load.metrics import EngineMetrics, MetricsConfig
 from sim.load.pipeline import (
     KV_TRANSFER,
@@ -174,6 +175,7 @@ class LoadSystem:
         on_sample: Callable[[Sample], None] | None = None,
         on_complete: Callable[[Request], None] | None = None,
         on_drop: Callable[[Request], None] | None = None,
+        engines: Mapping[str, EngineProfileLike] | None = None,
         keep_samples: bool = False,
         metrics: MetricsConfig | None = None,
         client: ClientParams | Mapping[str, Any] | None = None,
@@ -214,6 +216,10 @@ class LoadSystem:
                 unknown[0],
                 f"a role of the pipeline {pipeline.roles} or {KV_TRANSFER!r}",
             )
+        engines = dict(engines or {})
+        modes = engine_modes(pipeline, engines)
+        """role -> EngineMode for the roles served by a vLLM-style engine (`sim.load.engine`)."""
+
         self.stages: list[RoleStage | None] = []
         self.roles: dict[str, RoleStage] = {}
         if isinstance(balancing, Mapping):
@@ -228,6 +234,7 @@ class LoadSystem:
                 self.stages.append(None)
                 continue
             assert isinstance(step, RoleStep)
+            mode = modes.get(step.role)
             stage = RoleStage(
                 step,
                 params_for(step.kind, overrides.get(step.role), f"services.{step.role}"),
@@ -238,9 +245,12 @@ class LoadSystem:
                 per_role.get(step.role, Balancing.ROUND_ROBIN),
                 buffer,
                 buffer_timeout,
+                None if mode is None else engine_server_factory(engines[step.role], mode),
             )
             self.stages.append(stage)
             self.roles[step.role] = stage
+        if modes:
+            self.kv = engine_kv_transfer(self.kv, pipeline, engines)
         self.metrics = EngineMetrics(sim, self, metrics or MetricsConfig())
         self._next_id = 0
         self._started = False

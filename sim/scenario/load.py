@@ -51,6 +51,8 @@ class ResolvedScenario:
     size_traces: dict[str, Path] = field(default_factory=dict)
     """Resolved files of empirical size distributions, keyed by YAML path without `.trace`
     (`workload.synthetic.inputTokens`, `workload.classes[0].outputTokens`, ...)."""
+    engines: dict[str, Any] = field(default_factory=dict)
+    """role -> sim.engines.EngineProfile for roles with a (non-analytic) `engines` block."""
 
     def scenario_yaml(self) -> str:
         """The scenario as it was run (command-line overrides applied), for the run folder."""
@@ -148,8 +150,19 @@ def load_scenario(
     _check_roles(scenario, doc, name, roles, ds_names)
     _check_nodes(scenario, doc, name)
     _check_services(scenario, doc, name, ds)
+    from sim.scenario.engines import resolve_engines
+
+    engines = resolve_engines(scenario, doc, name, root, ds, outside_ok=outside_ok)
     return ResolvedScenario(
-        scenario, file.resolve(), root, tuple(manifests), trace, tuple(roles), ds_names, size_traces
+        scenario,
+        file.resolve(),
+        root,
+        tuple(manifests),
+        trace,
+        tuple(roles),
+        ds_names,
+        size_traces,
+        engines=engines,
     )
 
 
