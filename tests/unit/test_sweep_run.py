@@ -220,7 +220,13 @@ def test_ctrl_c_finishes_runs_in_flight_writes_tables_and_exits_130(tmp_path: Pa
         "--quiet",
     ]
     proc = subprocess.Popen(
-        cmd, env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        cmd,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        # a background job of a non-interactive shell starts with SIGINT ignored: undo that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     rows_dir = out / "rows"
     deadline = time.monotonic() + 120
