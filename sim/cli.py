@@ -32,6 +32,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "check",
         "Property-test your own manifests; export counterexamples as scenarios.",
     ),
+    "sweep": (
+        "sim.commands.sweep",
+        "sweep",
+        "Explore scaler and capacity configurations in parallel: one table and a Pareto report.",
+    ),
     "calibrate": (
         "sim.commands.calibrate",
         "calibrate",
@@ -89,6 +94,7 @@ def _not_built(name: str, short: str) -> click.Command:
         "  dsim diff reports/s2z-upstream reports/s2z-corrected\n"
         "  dsim conformance tests/data/conformance/*.json\n"
         "  dsim check scenarios/embedding-pipeline.yaml --properties dependency_ordering\n"
+        "  dsim sweep sweeps/prefill-capacity.yaml --out reports/sweeps/prefill-capacity\n"
         "  dsim calibrate check tests/data/calibration/measured_llama-2-70b.csv --json\n"
         "\n"
         "Exit codes: 0 ok, 1 an expectation, vector or property failed, 2 bad input.\n"

@@ -6,6 +6,7 @@ path; nothing is simulated or written before this succeeds."""
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from model.scenario import (
     scenario_from_data,
 )
 from model.validation import document_objects, validate_manifest
-from model.yamlio import LoadedDocument, dump_documents, load_documents
+from model.yamlio import LoadedDocument, dump_documents, load_documents, load_documents_from_string
 
 DS_KIND = "DisaggregatedService"
 KV_TRANSFER = "kv-transfer"
@@ -77,10 +78,13 @@ def load_scenario(
     profile: str | None = None,
     until: float | None = None,
     allow_outside: bool = False,
+    text: str | None = None,
 ) -> ResolvedScenario:
-    """Read, validate and resolve `path` with the command line's overrides applied."""
+    """Read, validate and resolve `path` with the command line's overrides applied. With `text`,
+    that YAML is the scenario instead of the file's content (relative paths still resolve against
+    `path`'s folder): `dsim sweep` resolves each point this way."""
     file = Path(path)
-    docs = load_documents(file)
+    docs = load_documents(file) if text is None else load_documents_from_string(text, str(file))
     name = str(file)
     if len(docs) != 1:
         raise InputError(
@@ -349,7 +353,17 @@ def _check_services(scenario: Scenario, doc: LoadedDocument, name: str, ds: list
 
 def _check_trace(path: Path, fmt: Any) -> None:
     """Read the whole trace once (streaming, constant memory) so a malformed row is a bad-input
-    error naming the trace's file and line, not a crash in the middle of a run."""
+    error naming the trace's file and line, not a crash in the middle of a run. A trace already
+    found good in this process (same path, size and modification time) is not read again: `dsim
+    sweep` resolves the same scenario once per point."""
+    stat = path.stat()
+    _check_trace_once(str(path), fmt, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _check_trace_once(name: str, fmt: Any, size: int, mtime_ns: int) -> None:
+    """Only a good trace is remembered (lru_cache does not keep calls that raise)."""
+    path = Path(name)
     from model.scenario import TraceFormat
     from sim.load.arrivals import TraceFormatError, azure_csv, mooncake_jsonl
 

@@ -24,6 +24,7 @@ EXPECTED_IMAGES = {
     "per-role-scaling.ipynb": 3,
     "strategy-comparison.ipynb": 5,
     "cold-start-cliff.ipynb": 3,
+    "sweep-analysis.ipynb": 1,
 }
 TIMEOUT_S = 300  # per cell; the budget for a whole notebook is 2 minutes on a laptop
 

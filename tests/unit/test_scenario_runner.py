@@ -60,6 +60,7 @@ def test_run_writes_every_artefact_and_exits_0(scenario: Path, tmp_path: Path) -
         "scenario.resolved.yaml",
         "summary.json",
         "timeseries.csv",
+        "timeseries.parquet",  # pyarrow is a dependency (dsim sweep's results.parquet)
         "ttft_tpot.png",
     ]
     summary = json.loads((out / "summary.json").read_text())
