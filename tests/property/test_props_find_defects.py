@@ -30,6 +30,10 @@ SEARCH = settings(
 
 Case = tuple[list[dict[str, Any]], list[dict[str, Any]], float]
 
+# The deep searches assert what the defect needs, not the fully shrunk form: Hypothesis stops
+# shrinking after a time limit, which a busy machine can reach (an unshrunk example with an extra
+# scaler is still the defect).
+
 
 def violated(case: Case, profile: str, seconds: float = 150.0) -> set[str]:
     roles, scalers, rate = case
@@ -69,16 +73,16 @@ def test_finds_no_scale_up_from_zero() -> None:
     roles, scalers, rate = find(
         cases(min_size=1, max_size=2), quirk_caused("wakes_from_zero"), settings=SEARCH
     )
-    assert rate > 0 and len(scalers) == 1
-    role = scalers[0]["spec"]["subTargetSelector"]["roleName"]
-    assert next(r for r in roles if r["name"] == role)["replicas"] == 0
+    assert rate > 0 and scalers
+    at_zero = {r["name"] for r in roles if r["replicas"] == 0}
+    assert any(s["spec"].get("subTargetSelector", {}).get("roleName") in at_zero for s in scalers)
 
 
 @pytest.mark.skipif(not DEEP, reason="a larger search: HYPOTHESIS_PROFILE=deep (make deep)")
 def test_finds_cross_kind_double_control() -> None:
     _roles, scalers, _rate = find(cases(min_size=2, max_size=3), quirk_caused("no_fights"), settings=SEARCH)
-    kinds = sorted(s["spec"]["scaleTargetRef"]["kind"] for s in scalers)
-    assert kinds == ["Deployment", "DisaggregatedService"]
+    kinds = {s["spec"]["scaleTargetRef"]["kind"] for s in scalers}
+    assert kinds == {"Deployment", "DisaggregatedService"}
 
 
 @pytest.mark.skipif(not DEEP, reason="a larger search: HYPOTHESIS_PROFILE=deep (make deep)")
@@ -88,4 +92,4 @@ def test_finds_panic_at_two_percent_of_target() -> None:
         quirk_caused("panic_threshold"),
         settings=SEARCH,
     )
-    assert rate > 0 and [s["spec"]["scalingStrategy"] for s in scalers] == ["KPA"]
+    assert rate > 0 and "KPA" in [s["spec"]["scalingStrategy"] for s in scalers]
