@@ -18,8 +18,10 @@ AREAS = [
     ("disaggregated.md", "DisaggregatedService controller"),
     ("budaiscaler-controller.md", "BudAIScaler controller"),
     ("budscaler.md", "BudScaler and KPA algorithms"),
+    ("learning.md", "BudScaler prediction and learning in the controller"),
     ("hpa.md", "HPA strategy"),
     ("metrics.md", "Metrics collection"),
+    ("reference-autoscalers.md", "Reference autoscalers (Knative KPA, AIBrix PodAutoscaler)"),
     ("model.md", "API and schema discrepancies (documentation, not switches)"),
 ]
 

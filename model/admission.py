@@ -24,6 +24,7 @@ from model.base import KubeModel
 from model.errors import FieldIssue, ValidationFailed
 from model.goparse import parse_duration, parse_float, parse_int
 from model.meta import selector_matches
+from model.podautoscaler import podautoscaler_issues
 from model.quantity import QuantityError, parse_quantity
 from model.registry import KINDS, model_for, supported_kinds
 from model.yamlio import join_path
@@ -767,4 +768,5 @@ _RULES: dict[str, Callable[[Mapping[str, Any]], list[FieldIssue]]] = {
     "Deployment": _with_templates(_deployment_rules, "Deployment"),
     "Pod": _pod_rules,
     "HorizontalPodAutoscaler": _hpa_rules,
+    "PodAutoscaler": podautoscaler_issues,  # AIBrix and Knative, by apiVersion (model/podautoscaler.py)
 }

@@ -305,3 +305,14 @@ __all__ = [
     "Service",
     "ServiceType",
 ]
+
+
+class ConfigMap(KubeModel):
+    """core/v1 ConfigMap (the BudAIScaler learning data is stored in one, upstream learning/storage.go)."""
+
+    api_version: Literal["v1"]
+    kind: Literal["ConfigMap"]
+    metadata: ObjectMeta
+    data: dict[str, str] | None = None
+    binary_data: dict[str, str] | None = None
+    immutable: Bool | None = None

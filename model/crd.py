@@ -27,6 +27,7 @@ from model.base import (
 )
 from model.budaiscaler import BudAIScaler, BudAIScalerSpec, BudAIScalerStatus
 from model.disaggregated import DisaggregatedService, DisaggregatedServiceSpec, DisaggregatedServiceStatus
+from model.podautoscaler import PodAutoscaler, PodAutoscalerSpec, PodAutoscalerStatus
 from model.quantity import QUANTITY_PATTERN
 
 GROUP = "scaler.bud.studio"
@@ -291,5 +292,51 @@ def disaggregatedservice_crd() -> dict[str, Any]:
     )
 
 
+def aibrix_podautoscaler_crd() -> dict[str, Any]:
+    """AIBrix PodAutoscaler CRD (autoscaling.aibrix.ai/v1alpha1); agrees with upstream
+    config/crd/autoscaling/autoscaling.aibrix.ai_podautoscalers.yaml (vllm-project/aibrix e3e10f9e)."""
+    assert PodAutoscaler.model_fields["spec"].is_required()
+    group = "autoscaling.aibrix.ai"
+    return _clean_root(
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"podautoscalers.{group}"},
+            "spec": {
+                "group": group,
+                "names": {
+                    "kind": "PodAutoscaler",
+                    "listKind": "PodAutoscalerList",
+                    "plural": "podautoscalers",
+                    "singular": "podautoscaler",
+                },
+                "scope": "Namespaced",
+                "versions": [
+                    {
+                        "additionalPrinterColumns": [
+                            {"jsonPath": ".spec.minReplicas", "name": "MINPODS", "type": "integer"},
+                            {"jsonPath": ".spec.maxReplicas", "name": "MAXPODS", "type": "integer"},
+                            {"jsonPath": ".status.actualScale", "name": "REPLICAS", "type": "integer"},
+                            {"jsonPath": ".spec.scalingStrategy", "name": "STRATEGY", "type": "string"},
+                            {"jsonPath": ".metadata.creationTimestamp", "name": "AGE", "type": "date"},
+                        ],
+                        "name": "v1alpha1",
+                        "schema": {
+                            "openAPIV3Schema": _root_schema(
+                                "PodAutoscaler is the Schema for the podautoscalers API (AIBrix KPA/APA/HPA).",
+                                PodAutoscalerSpec,
+                                PodAutoscalerStatus,
+                            )
+                        },
+                        "served": True,
+                        "storage": True,
+                        "subresources": {"status": {}},
+                    }
+                ],
+            },
+        }
+    )
+
+
 def all_crds() -> list[dict[str, Any]]:
-    return [disaggregatedservice_crd(), budaiscaler_crd()]
+    return [disaggregatedservice_crd(), budaiscaler_crd(), aibrix_podautoscaler_crd()]

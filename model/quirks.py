@@ -43,6 +43,14 @@ class Quirk(StrEnum):
     CUSTOM_SOURCE_USES_RESOURCE_FETCHER = "custom_source_uses_resource_fetcher"
     # HPA strategy (algorithm/hpa.go BuildHPA)
     HPA_TARGETS_DS_DROPS_ROLE = "hpa_targets_ds_drops_role"
+    # AIBrix PodAutoscaler reference port (vllm-project/aibrix pkg/controller/podautoscaler)
+    AIBRIX_PANIC_STATELESS = "aibrix_panic_stateless"
+    AIBRIX_COOLDOWN_PICKS_EXTREME = "aibrix_cooldown_picks_extreme"
+    AIBRIX_KPA_AVERAGE_AS_TOTAL = "aibrix_kpa_average_as_total"
+    # BudScaler prediction and learning (autoscaler.go, learning/system.go, learning/storage.go)
+    PREDICTOR_HISTORY_SHARED_ACROSS_SCALERS = "predictor_history_shared_across_scalers"
+    LEARNING_NEVER_PERSISTED = "learning_never_persisted"
+    LEARNING_UNUSED_BY_PREDICTION = "learning_unused_by_prediction"
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,36 @@ QUIRK_INFO: dict[Quirk, QuirkInfo] = {
         "HPA strategy",
         "algorithm/hpa.go BuildHPA",
         "an HPA built for a DS role targets the DS itself (role dropped): no scale subresource, FailedGetScale",
+    ),
+    Quirk.AIBRIX_PANIC_STATELESS: QuirkInfo(
+        "AIBrix KPA",
+        "algorithm/kpa.go ComputeRecommendation/computeTargetReplicas, context/context.go GetMaxPanicPods",
+        "panic re-decided every reconcile (panic/stable > threshold, or stable <= 0) and maxPanicPods is always 0: panic never holds a scale",
+    ),
+    Quirk.AIBRIX_KPA_AVERAGE_AS_TOTAL: QuirkInfo(
+        "AIBrix KPA",
+        "metrics/client.go UpdateMetrics + algorithm/kpa.go computeTargetReplicas",
+        "KPA divides the per-pod AVERAGE by the per-pod target as if it were Knative's revision total: desired pods stop growing with the pod count",
+    ),
+    Quirk.AIBRIX_COOLDOWN_PICKS_EXTREME: QuirkInfo(
+        "AIBrix controller",
+        "podautoscaler_controller.go stabilizeRecommendation",
+        "the scale-down cooldown takes the minimum recommendation of its window (the scale-up one the maximum): no cooldown at all",
+    ),
+    Quirk.PREDICTOR_HISTORY_SHARED_ACROSS_SCALERS: QuirkInfo(
+        "prediction",
+        "autoscaler.go NewAutoScaler, getPredictionData",
+        "one predictor history per metric name for all scalers: scalers reading the same metric name predict from each other's samples",
+    ),
+    Quirk.LEARNING_NEVER_PERSISTED: QuirkInfo(
+        "learning",
+        "autoscaler.go PersistLearningData (never called)",
+        "learning data is never saved to its ConfigMap: a controller restart loses everything learned",
+    ),
+    Quirk.LEARNING_UNUSED_BY_PREDICTION: QuirkInfo(
+        "learning",
+        "autoscaler.go GetSeasonalAdjustment / GetPatternAdjustment (never called)",
+        "seasonal profiles are learned and calibrated but never read: the prediction is the linear trend alone",
     ),
 }
 

@@ -6,8 +6,9 @@ from model.apps import Deployment
 from model.autoscaling import HorizontalPodAutoscaler, Scale
 from model.base import KubeModel
 from model.budaiscaler import BudAIScaler
-from model.core import Node, Pod, Service
+from model.core import ConfigMap, Node, Pod, Service
 from model.disaggregated import DisaggregatedService
+from model.podautoscaler import KnativePodAutoscaler, PodAutoscaler
 
 KINDS: dict[tuple[str, str], type[KubeModel]] = {
     ("v1", "Pod"): Pod,
@@ -18,6 +19,9 @@ KINDS: dict[tuple[str, str], type[KubeModel]] = {
     ("autoscaling/v1", "Scale"): Scale,
     ("scaler.bud.studio/v1alpha1", "DisaggregatedService"): DisaggregatedService,
     ("scaler.bud.studio/v1alpha1", "BudAIScaler"): BudAIScaler,
+    ("autoscaling.aibrix.ai/v1alpha1", "PodAutoscaler"): PodAutoscaler,
+    ("autoscaling.internal.knative.dev/v1alpha1", "PodAutoscaler"): KnativePodAutoscaler,
+    ("v1", "ConfigMap"): ConfigMap,
 }
 
 CLUSTER_SCOPED_KINDS = frozenset({"Node"})

@@ -533,11 +533,27 @@ class MetricsOutage(WindowFault):
     role: str | None = None
 
 
+class RestartController(FaultBase):
+    """The controller process restarts: everything it held in memory is lost; what the API server
+    holds (objects, status, ConfigMaps) survives. Today: the BudAIScaler controller."""
+
+    type: Literal["restartController"]
+    controller: Literal["budaiscaler"] = "budaiscaler"
+
+
 Fault = Annotated[
-    KillPods | FailNode | ConflictRate | ErrorRate | WatchLatency | MetricsOutage,
+    KillPods | FailNode | ConflictRate | ErrorRate | WatchLatency | MetricsOutage | RestartController,
     Field(discriminator="type"),
 ]
-FAULT_TYPES = ("killPods", "failNode", "conflicts", "errors", "watchLatency", "metricsOutage")
+FAULT_TYPES = (
+    "killPods",
+    "failNode",
+    "conflicts",
+    "errors",
+    "watchLatency",
+    "metricsOutage",
+    "restartController",
+)
 
 
 # --------------------------------------------------------------------------- expectations

@@ -61,6 +61,16 @@ _RESOURCES: dict[str, ResourceInfo] = {
         ResourceInfo(
             "BudAIScaler", "budaiscalers", "scaler.bud.studio", "v1alpha1", requires_resource_version=True
         ),
+        # upstream: vllm-project/aibrix config/crd/autoscaling/autoscaling.aibrix.ai_podautoscalers.yaml
+        # (status subresource only). Knative's PodAutoscaler shares the kind name and is not served
+        # here: its controller holds it (docs/reference-autoscalers.md).
+        ResourceInfo(
+            "PodAutoscaler",
+            "podautoscalers",
+            "autoscaling.aibrix.ai",
+            "v1alpha1",
+            requires_resource_version=True,
+        ),
     )
 }
 

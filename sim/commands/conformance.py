@@ -42,7 +42,9 @@ def _table(report: RunReport) -> Table:
 def conformance(files: tuple[str, ...], kind_glob: str | None, verbose: bool) -> None:
     """Run upstream test vectors (FILE...) through the production decision functions.
 
-    Kinds no adapter implements are reported as skipped. Exit 1 if any vector fails."""
+    Adapters: Kubernetes HPA (replica_calc.*, hpa_*), BudAIScaler (bud.*), Knative KPA (kpa.*) and
+    AIBrix PodAutoscaler (aibrix.*); e.g. `dsim conformance tests/data/conformance/*.json`. Kinds no
+    adapter implements are reported as skipped. Exit 1 if any vector fails."""
     try:
         report = run_files(files, kind_glob)
     except VectorFileError as exc:

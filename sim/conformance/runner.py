@@ -19,7 +19,13 @@ from typing import Any
 from model.errors import InputError
 from sim.conformance.types import Handler, Vector, VectorResult
 
-ADAPTER_MODULES: tuple[str, ...] = ("sim.conformance.hpa", "sim.conformance.bud")
+ADAPTER_MODULES: tuple[str, ...] = (
+    "sim.conformance.hpa",
+    "sim.conformance.bud",
+    "sim.conformance.knative",
+    "sim.conformance.aibrix",
+    "sim.conformance.bud_learning",
+)
 
 
 class VectorFileError(InputError):

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from model.quirks import Quirk, QuirkSet
 from sim.apiserver.errors import ApiError, NotFound
 from sim.clock import Simulation
+from sim.controllers.bud_learning import PredictionRuntime, learning_enabled, prediction_enabled
 from sim.decisions.bud.schedule import ScheduleHint, add_schedule_hints
 from sim.decisions.bud.types import Strategy
 from sim.decisions.bud_controller.conflicts import DS_KIND, ScalerRef, check_conflict
@@ -95,6 +96,11 @@ class AlgorithmCall:
     quirks: QuirkSet
     state: Any = None
     """What the previous decision of this scaler returned as its state (None the first time)."""
+    prediction: Any = None
+    """The time-series PredictionData (sim.decisions.bud.types) when predictionConfig.enabled and no
+    schedule hint is active; None otherwise (a hint travels in `inputs.schedule_hint`)."""
+    prediction_alternatives: Mapping[Quirk, Any] = field(default_factory=dict)
+    """Quirk -> the PredictionData with that quirk off (only where it differs)."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,7 @@ def bud_algorithm(call: AlgorithmCall) -> AlgorithmOutcome:
 
     x = call.inputs
     hint = x.schedule_hint
+    prediction = call.prediction if hint is None else None
     request = bt.ScalingRequest(
         current_replicas=x.current_replicas,
         ready_pod_count=x.ready_pod_count,
@@ -193,7 +200,7 @@ def bud_algorithm(call: AlgorithmCall) -> AlgorithmOutcome:
             budget_per_hour=x.cost_metrics.budget_per_hour,
             per_replica_cost_per_hour=x.cost_metrics.per_replica_cost_per_hour,
         ),
-        prediction_data=None
+        prediction_data=prediction
         if hint is None
         else bt.PredictionData(
             predicted_replicas=hint.target_replicas,
@@ -205,6 +212,10 @@ def bud_algorithm(call: AlgorithmCall) -> AlgorithmOutcome:
         ),
         last_scale_time=call.last_scale_time,
     )
+    alternatives = _cost_alternative(call, request)
+    if prediction is not None:
+        for quirk, alt in call.prediction_alternatives.items():
+            alternatives[quirk] = replace(request, prediction_data=alt)
     try:
         rec = compute_recommendation(
             _scaling_context(call.scaler),
@@ -212,7 +223,7 @@ def bud_algorithm(call: AlgorithmCall) -> AlgorithmOutcome:
             now=call.now,
             quirks=call.quirks,
             state=call.state,
-            input_alternatives=_cost_alternative(call, request),
+            input_alternatives=alternatives,
         )
     except bt.RecommendationError as err:
         raise ReconcileFailed(f"scaling failed: failed to compute recommendation: {err}") from err
@@ -290,6 +301,20 @@ class BudAIScalerReconciler:
         self._refs: dict[str, ScalerRef] = {}
         self._verdicts: dict[tuple[Any, ...], Any] = {}
         """upstream: one Predictor per AutoScaler, shared by every scaler; hints deduplicated by name."""
+        self.prediction = PredictionRuntime(api, informers, quirks, sim.wall_time)
+        """The predictor book and learning systems of this controller process (sim/controllers/bud_learning.py)."""
+
+    def restart(self) -> None:
+        """What a restart of the controller process loses: everything held in memory (algorithm
+        states, the schedule-hint book, caches, the predictor's histories, the learning systems).
+        What survives is what the API server holds: the scalers' status (learningStatus included)
+        and, where it was saved, each scaler's learning ConfigMap, read back on first use."""
+        self._state.clear()
+        self._hint_book = ()
+        self._seconds_cache.clear()
+        self._refs.clear()
+        self._verdicts.clear()
+        self.prediction = PredictionRuntime(self.api, self.informers, self.quirks, self.sim.wall_time)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -328,12 +353,13 @@ class BudAIScalerReconciler:
     def _write_status(self, scaler: dict[str, Any], new_status: dict[str, Any]) -> dict[str, Any]:
         if new_status == (scaler.get("status") or {}):
             return scaler  # nothing changed: a real API server would not bump the resourceVersion
-        obj = copy.deepcopy(scaler)
-        obj["status"] = new_status
+        # a shallow copy is enough for the request: the API server copies what it is given
+        obj = {**scaler, "status": new_status}
         try:
             written: dict[str, Any] = self.api.update_status(obj, actor=self.name)
         except ApiError:
-            return obj  # upstream logs at V(4) and carries on with its in-memory copy
+            # upstream logs at V(4) and carries on with its in-memory copy
+            return copy.deepcopy(obj)
         return written
 
     def _seconds(self, rfc3339: str | None) -> float | None:
@@ -562,6 +588,10 @@ class BudAIScalerReconciler:
         )
         status = scaler.get("status") or {}
         key = (ns, name)
+        averages = {m: inputs.metric_snapshots[m].average for m in sorted(inputs.metric_snapshots)}
+        predicted = None
+        if prediction_enabled(spec):
+            predicted = self.prediction.predict(scaler, averages, now)
         outcome = self.algorithm(
             AlgorithmCall(
                 scaler=scaler,
@@ -571,6 +601,8 @@ class BudAIScalerReconciler:
                 now=now,
                 quirks=self.quirks,
                 state=self._state.get(key),
+                prediction=None if predicted is None else predicted.data,
+                prediction_alternatives={} if predicted is None else predicted.without,
             )
         )
         desired, reason = outcome.desired, outcome.reason
@@ -599,6 +631,29 @@ class BudAIScalerReconciler:
                 True  # upstream: Scaled = true once SetScale returns nil (even if it found nothing to do)
             )
         self._state[key] = outcome.state
+        if predicted is not None:
+            decision["prediction"] = prediction_facts(predicted, inputs, outcome)
+        if learning_enabled(spec):
+            # upstream: request.PredictionData (a hint's floor, the time series, or none)
+            hint_data = inputs.schedule_hint
+            data_replicas: int | None = None
+            if hint_data is not None and (predicted is not None or spec.get("scheduleHints")):
+                data_replicas = hint_data.target_replicas
+            elif predicted is not None and predicted.data is not None:
+                data_replicas = predicted.data.predicted_replicas
+
+            def emit(event: str, **fields: Any) -> None:
+                self._emit(now, event, scaler, **fields)
+
+            decision["learning"] = self.prediction.feedback(
+                scaler,
+                averages=averages,
+                current=view.spec_replicas,
+                desired=desired,
+                predicted=data_replicas,
+                now=now,
+                emit=emit,
+            )
         self._emit(now, "decision", scaler, **decision, scaled=scaled, write=write)
 
         new_status = record_scale_result(
@@ -612,6 +667,10 @@ class BudAIScalerReconciler:
             actual_scale_is_desired=(Quirk.ACTUAL_SCALE_IS_DESIRED in self.quirks),
             observed_replicas=view.status_replicas,
         )
+        if learning_enabled(spec):
+            learning_status = self.prediction.learning_status(scaler)
+            if learning_status is not None:
+                new_status = {**new_status, "learningStatus": learning_status}
         return self._write_status(scaler, new_status)
 
     def _source_collector(self, namespace: str, now: float) -> SourceCollector | None:
@@ -659,6 +718,41 @@ class BudAIScalerReconciler:
             return False
         self.api.update(obj, actor=self.name)
         return True
+
+
+def prediction_facts(predicted: Any, inputs: ScalingInputs, outcome: AlgorithmOutcome) -> dict[str, Any]:
+    """What the decision event records about the prediction (summary.json and the report's plot read it).
+
+    `used`: the prediction passed budscaler.go applyPredictionAdjustment's gate (confidence >= 0.7,
+    predicted replicas > 0) and was blended in; `changed`: the blend changed the replica count."""
+    from sim.decisions.bud.budscaler import PREDICTION_MIN_CONFIDENCE
+
+    series = predicted.series
+    data = predicted.data
+    steps = [tuple(s) for s in (outcome.details or {}).get("steps") or []]
+    changed = False
+    for i, (step, value) in enumerate(steps):
+        if step == "prediction" and i > 0:
+            changed = value != steps[i - 1][1]
+    hint = inputs.schedule_hint is not None
+    used = (
+        data is not None
+        and not hint
+        and data.confidence >= PREDICTION_MIN_CONFIDENCE
+        and data.predicted_replicas > 0
+    )
+    return {
+        "metric": None if series is None else series.metric,
+        "observed": predicted.observed,
+        "predictedValue": None if series is None else series.predicted_value,
+        "predictedReplicas": None if data is None else data.predicted_replicas,
+        "confidence": None if data is None else data.confidence,
+        "historySize": None if series is None else series.history_size,
+        "seasonalRatio": None if series is None else series.seasonal_ratio,
+        "scheduleHint": hint,
+        "used": bool(used),
+        "changed": bool(changed),
+    }
 
 
 def generation_or_deletion_changed(event: InformerEvent) -> bool:

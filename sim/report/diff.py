@@ -70,6 +70,7 @@ def diff_rows(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[DiffRow]:
             ("scale_downs", "scale downs"),
         ):
             rows.append(DiffRow(f"role {role}", label, xa.get(key), xb.get(key)))
+        rows.append(DiffRow(f"role {role}", "scaler", scaler_kind(a, role), scaler_kind(b, role)))
         rows.append(
             DiffRow(
                 f"role {role}",
@@ -90,6 +91,13 @@ def diff_rows(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[DiffRow]:
             continue  # enabled but never fired in either run
         rows.append(DiffRow("quirks triggered", q, qa.get(q, 0), qb.get(q, 0)))
     return rows
+
+
+def scaler_kind(summary: Mapping[str, Any], role: str) -> str:
+    """What drives `role` in a run (BudAIScaler <strategy>, Knative KPA, AIBrix KPA/APA, native HPA)."""
+    from sim.report.refcompare import scaler_of
+
+    return scaler_of(summary.get("autoscalers") or {}, role)
 
 
 def _pass(value: object) -> str:
@@ -200,6 +208,9 @@ def diff_runs(
     divergence = first_divergence(run_a / "events.jsonl", run_b / "events.jsonl")
     if divergence is not None:
         rows.insert(7, DiffRow("run", "first differing event", divergence[0], divergence[1]))
+    from sim.report.lead import lead_and_cost
+
+    rows += [DiffRow(*r) for r in lead_and_cost(run_a, run_b)]
     if not quiet:
         print_terminal(rows, label_a, label_b, only_diff=only_diff)
     if out is None:

@@ -484,8 +484,9 @@ FIGURES: tuple[tuple[str, str], ...] = (
     ("latency.png", "Latency"),
     ("queue.png", "Queues and drops"),
     ("metrics.png", "What the autoscalers read"),
+    ("prediction.png", "Prediction: predicted against observed metric, and confidence"),
 )
-OPTIONAL_FIGURES = frozenset({"metrics.png"})
+OPTIONAL_FIGURES = frozenset({"metrics.png", "prediction.png"})
 """Drawn only when there is something to show (no autoscaler read a metric: no metrics.png)."""
 
 
@@ -525,6 +526,88 @@ def render_run_plots(
             if p is not None
         ),
     ]
+
+
+def prediction_series(events: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """scaler -> its decision events that carry a prediction (BudAIScalers with predictionConfig.enabled)."""
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for e in events:
+        if e.get("event") == "decision" and isinstance(e.get("prediction"), Mapping):
+            out.setdefault(str(e.get("scaler", "")), []).append(e)
+    return dict(sorted(out.items()))
+
+
+def _bin_means(t: Sequence[float], ys: Sequence[float], width: float) -> tuple[list[float], list[float]]:
+    """Means of `ys` per `width`-second bin of `t` (NaNs ignored; empty bins dropped)."""
+    sums: dict[int, tuple[float, int]] = {}
+    for ti, yi in zip(t, ys, strict=True):
+        if yi != yi:  # NaN
+            continue
+        k = int(ti // width)
+        s0, n0 = sums.get(k, (0.0, 0))
+        sums[k] = (s0 + yi, n0 + 1)
+    keys = sorted(sums)
+    return [(k + 0.5) * width for k in keys], [sums[k][0] / sums[k][1] for k in keys]
+
+
+def plot_prediction(events: Sequence[Mapping[str, Any]], path: Path, *, title: str = "") -> Path | None:
+    """Per scaler with prediction enabled: the metric it observed and the value its predictor
+    extrapolated `lookAhead` ahead (top), and the predictor's confidence with upstream's 0.7 gate and
+    the share of decisions whose prediction was blended in (bottom). Long runs are averaged into
+    about 600 bins; the metric axis is clipped to the observed range (a two-point trend at start-up
+    can extrapolate far off). None when no scaler predicts."""
+    series = prediction_series(events)
+    if not series:
+        return None
+    t_max = max(float(e.get("t", 0.0)) for rows in series.values() for e in rows)
+    div, xlabel = (3600.0, "simulated time (h)") if t_max > 6 * 3600 else _time_axis(t_max)
+    width = max(10.0, round(t_max / 600.0 / 60.0) * 60.0)
+    n = len(series)
+    fig, axes = plt.subplots(
+        2 * n,
+        1,
+        figsize=(11, 4.2 * n + 0.6),
+        sharex=True,
+        squeeze=False,
+        height_ratios=[2.0, 1.0] * n,
+        layout="constrained",
+    )
+    nan = float("nan")
+    for i, (scaler, rows) in enumerate(series.items()):
+        top, bottom = axes[2 * i][0], axes[2 * i + 1][0]
+        p = [r["prediction"] for r in rows]
+        t = [float(r.get("t", 0.0)) for r in rows]
+
+        def col(key: str, p: list[Any] = p) -> list[float]:
+            return [nan if x.get(key) is None else float(x[key]) for x in p]
+
+        observed, predicted, conf = col("observed"), col("predictedValue"), col("confidence")
+        used = [1.0 if x.get("used") else 0.0 for x in p]
+        metric = next((str(x.get("metric")) for x in p if x.get("metric")), "metric")
+        tb, ob = _bin_means(t, observed, width)
+        top.plot([x / div for x in tb], ob, color="#444444", linewidth=0.8, label=f"observed {metric}")
+        tb, pb = _bin_means(t, predicted, width)
+        top.plot([x / div for x in tb], pb, color="#d62728", linewidth=1.0, label="predicted (look-ahead)")
+        finite = [v for v in observed if v == v]
+        if finite:
+            top.set_ylim(min(0.0, min(finite)), max(finite) * 1.3 + 1e-9)
+        top.set_ylabel(metric, fontsize=8)
+        top.set_title(f"{scaler} (means over {width:g} s)", fontsize=9, loc="left")
+        top.legend(loc="upper right", fontsize=7)
+        tb, cb = _bin_means(t, conf, width)
+        bottom.plot([x / div for x in tb], cb, color="#1f77b4", linewidth=0.9, label="confidence")
+        tb, ub = _bin_means(t, used, width)
+        bottom.fill_between(
+            [x / div for x in tb], 0, ub, color="#2ca02c", alpha=0.25, step="mid", label="share blended in"
+        )
+        bottom.axhline(0.7, color="#999999", linestyle="--", linewidth=0.8, label="gate 0.7")
+        bottom.set_ylim(0, 1.05)
+        bottom.set_ylabel("confidence", fontsize=8)
+        bottom.legend(loc="lower right", fontsize=7)
+    axes[-1][0].set_xlabel(xlabel)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return _finish(fig, path)
 
 
 # --------------------------------------------------------------------------- notebooks: one run in detail

@@ -9,7 +9,7 @@ from typing import Any
 from model.errors import InputError
 from sim.report.events import of_type, read_events
 from sim.report.html import render_html
-from sim.report.plots import render_run_plots
+from sim.report.plots import plot_prediction, render_run_plots
 from sim.report.summary import read_summary
 from sim.report.timeseries import read_timeseries
 
@@ -46,6 +46,12 @@ def render_folder(folder: Path, summary: dict[str, Any] | None = None) -> Path:
         roles=roles,
         name=str(summary.get("scenario", "")),
         faults=of_type(events, "fault"),
+    )
+    stale = folder / "prediction.png"
+    if stale.exists():
+        stale.unlink()
+    plot_prediction(
+        events, folder / "prediction.png", title=f"{summary.get('scenario', '')}: prediction and confidence"
     )
     resolved = folder / RESOLVED_SCENARIO
     text = resolved.read_text(encoding="utf-8") if resolved.exists() else ""

@@ -77,6 +77,9 @@ class Recorder:
         self._last_deploy_spec: dict[tuple[str, str], int] = {}
         self.last_decision: dict[str, dict[str, Any]] = {}
         """`namespace/name` of a scaler -> its last decision (time, reason, reason code)."""
+        self.prediction_stats: dict[str, dict[str, Any]] = {}
+        """`namespace/name` -> prediction counts (decisions, used, changed, confidence sum) and
+        learning counts (observations, persists), from decision events (sim/controllers/bud_learning.py)."""
 
     # ------------------------------------------------------------------ wiring
 
@@ -92,6 +95,7 @@ class Recorder:
         self.log.emit(record)
         self._derived_quirks(record)
         if record.get("event") == "decision" and record.get("scaler"):
+            self._prediction_facts(record)
             details = record.get("details") or {}
             self.last_decision[str(record["scaler"])] = {
                 "t": record.get("t"),
@@ -106,6 +110,30 @@ class Recorder:
                 if isinstance(fired, list | tuple):
                     for q in fired:
                         self.quirk_counts[str(q)] += 1
+
+    def _prediction_facts(self, record: Mapping[str, Any]) -> None:
+        pred, learn = record.get("prediction"), record.get("learning")
+        if not isinstance(pred, Mapping) and not isinstance(learn, Mapping):
+            return
+        st = self.prediction_stats.setdefault(
+            str(record["scaler"]),
+            {
+                "decisions": 0,
+                "used": 0,
+                "changed": 0,
+                "confidence_sum": 0.0,
+                "observations": 0,
+                "persists": 0,
+            },
+        )
+        if isinstance(pred, Mapping):
+            st["decisions"] += 1
+            st["used"] += int(bool(pred.get("used")))
+            st["changed"] += int(bool(pred.get("changed")))
+            st["confidence_sum"] += float(pred.get("confidence") or 0.0)
+        if isinstance(learn, Mapping) and learn.get("enabled"):
+            st["observations"] += 1
+            st["persists"] += int(learn.get("persist") == "ok")
 
     def _derived_quirks(self, record: Mapping[str, Any]) -> None:
         """A quirk whose effect is visible in a decision but that the controller does not report

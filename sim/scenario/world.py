@@ -20,6 +20,7 @@ from model.scenario import (
     FailNode,
     KillPods,
     MetricsOutage,
+    RestartController,
     Scenario,
     Synthetic,
     SyntheticShape,
@@ -49,7 +50,11 @@ KIND_ORDER = {
     "DisaggregatedService": 4,
     "HorizontalPodAutoscaler": 5,
     "BudAIScaler": 6,
+    "PodAutoscaler": 7,
 }
+KNATIVE_PA_API_VERSION = "autoscaling.internal.knative.dev/v1alpha1"
+"""Knative PodAutoscalers are held by their controller, not stored (the API server serves AIBrix's
+PodAutoscaler under the same kind name): docs/reference-autoscalers.md."""
 
 
 class World:
@@ -71,6 +76,7 @@ class World:
         self.informers: Any = None
         self.cluster: Any = None
         self._outages: list[MetricsOutage] = [f for f in sc.faults if isinstance(f, MetricsOutage)]
+        self.knative: list[Any] = []
 
     # ------------------------------------------------------------------ build
 
@@ -112,7 +118,7 @@ class World:
         sink = self.recorder.controller_event
         start_disaggregated_controller(self.sim, self.api, self.informers, quirks=self.quirks, events=sink)
         metrics = OutageAwareMetrics(self)
-        start_budaiscaler_controller(
+        self.bud_reconciler = start_budaiscaler_controller(
             self.sim,
             self.api,
             self.informers,
@@ -123,6 +129,23 @@ class World:
             hpa_hook=make_budaiscaler_hpa_hook(self.sim, self.api, self.quirks, events=sink),
         )
         start_hpa_controller(self.sim, self.api, self.informers, metrics, events=sink)
+        self._start_reference_autoscalers(metrics, sink)
+
+    def _start_reference_autoscalers(self, metrics: Any, sink: Any) -> None:
+        """Knative KPA (one per Knative PodAutoscaler manifest) and AIBrix's PodAutoscaler controller."""
+        from sim.controllers.aibrix import start_aibrix_controller
+        from sim.controllers.knative import start_knative_controllers
+
+        start_aibrix_controller(self.sim, self.api, self.informers, metrics, self.quirks, events=sink)
+        pas = []
+        for m in self.resolved.manifests:
+            if m.obj.get("apiVersion") == KNATIVE_PA_API_VERSION:
+                pa = copy.deepcopy(m.obj)
+                pa.setdefault("metadata", {}).setdefault("namespace", "default")
+                pas.append(pa)
+        self.knative = start_knative_controllers(
+            self.sim, self.api, self.informers, metrics, pas, activation=QueueActivation(self), events=sink
+        )
 
     def _start_load(self) -> None:
         wl = self.scenario.workload
@@ -240,6 +263,8 @@ class World:
             key=lambda im: (KIND_ORDER.get(str(im[1].obj.get("kind")), 9), im[0]),
         )
         for _, m in ordered:
+            if m.obj.get("apiVersion") == KNATIVE_PA_API_VERSION:
+                continue  # held by its KnativeKPA controller (see _start_reference_autoscalers)
             obj = copy.deepcopy(m.obj)
             obj.setdefault("metadata", {}).setdefault("namespace", "default")
             self.api.create(obj, actor=APPLY_ACTOR)
@@ -293,6 +318,9 @@ class World:
         elif isinstance(fault, FailNode):
             self.cluster.fail_node(fault.node)
             record["node"] = fault.node
+        elif isinstance(fault, RestartController):
+            self.bud_reconciler.restart()  # in-memory state lost; the API server's objects stay
+            record["controller"] = fault.controller
         else:
             record.update(fault.model_dump(mode="json", by_alias=True, exclude={"type", "at", "name"}))
         self.events.emit(record)
@@ -408,14 +436,20 @@ class World:
     def run_notes(self) -> list[str]:
         """Facts a reader of the report must know to interpret it."""
         notes = list(self.notes)
+        for k in self.knative:
+            notes.append(
+                f"Knative PodAutoscaler {k.name} is held by its KPA controller, not stored in the API server "
+                "(AIBrix's PodAutoscaler shares the kind name): its state is under autoscalers in summary.json"
+            )
         if self.api is not None:
             for obj in self.api.all_objects("BudAIScaler"):
                 spec = obj.get("spec") or {}
                 if (spec.get("predictionConfig") or {}).get("enabled"):
                     name = (obj.get("metadata") or {}).get("name")
                     notes.append(
-                        f"BudAIScaler {name} enables predictionConfig: it ran without prediction data "
-                        "(no predictor history in the simulation); only schedule hints can act as predictions"
+                        f"BudAIScaler {name} enables predictionConfig: the controller's predictor starts with "
+                        "no history at t=0 (upstream keeps none across restarts), so early predictions have low "
+                        "confidence and are ignored below 0.7"
                     )
         return notes
 
@@ -447,12 +481,75 @@ class World:
                     entry["strategy"] = spec.get("scalingStrategy")
                     entry["desired"] = status.get("desiredScale")
                     entry["actual"] = status.get("actualScale")
+                    entry.update(self._prediction_summary(key, obj))
                 else:
                     entry["strategy"] = "native HPA"
                     entry["desired"] = status.get("desiredReplicas")
                     entry["actual"] = status.get("currentReplicas")
                 out[f"{kind}/{meta.get('namespace', '')}/{meta.get('name', '')}"] = entry
+        self._reference_summary(out)
         return dict(sorted(out.items()))
+
+    def _reference_summary(self, out: dict[str, Any]) -> None:
+        """AIBrix PodAutoscalers (from the API server) and Knative PodAutoscalers (from their controllers)."""
+        for obj in self.api.all_objects("PodAutoscaler"):
+            meta = obj.get("metadata") or {}
+            spec = obj.get("spec") or {}
+            status = obj.get("status") or {}
+            ref = spec.get("scaleTargetRef") or {}
+            role = (spec.get("subTargetSelector") or {}).get("roleName")
+            target = f"{ref.get('kind', '?')}/{ref.get('name', '?')}"
+            out[f"PodAutoscaler.aibrix/{meta.get('namespace', '')}/{meta.get('name', '')}"] = {
+                "kind": "PodAutoscaler (AIBrix)",
+                "target": f"{target}/{role}" if role else target,
+                "strategy": f"AIBrix {spec.get('scalingStrategy')}",
+                "desired": status.get("desiredScale"),
+                "actual": status.get("actualScale"),
+                "conditions": [
+                    {k: c.get(k) for k in ("type", "status", "reason", "message")}
+                    for c in status.get("conditions") or []
+                ],
+            }
+        for k in self.knative:
+            out[f"PodAutoscaler.knative/{k.namespace}/{k.name}"] = k.summary()
+
+    def _prediction_summary(self, key: str, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """`prediction` and `learning` of a BudAIScaler with predictionConfig (issue 16), else nothing.
+
+        prediction.decisions: decisions made with a time-series prediction; used: those whose
+        prediction passed upstream's confidence gate (>= 0.7) and was blended in; changed: those
+        where the blend changed the replica count; mean_confidence over all of them.
+        learning.observations: feedback records given to the learning system; persisted: whether its
+        ConfigMap `<scaler>-learning-data` exists at the end of the run."""
+        spec = obj.get("spec") or {}
+        pred_cfg = spec.get("predictionConfig")
+        if not isinstance(pred_cfg, Mapping):
+            return {}
+        st = self.recorder.prediction_stats.get(key) or {}
+        n = int(st.get("decisions", 0))
+        out: dict[str, Any] = {
+            "prediction": {
+                "decisions": n,
+                "used": int(st.get("used", 0)),
+                "changed": int(st.get("changed", 0)),
+                "mean_confidence": (float(st.get("confidence_sum", 0.0)) / n) if n else None,
+            }
+        }
+        meta = obj.get("metadata") or {}
+        from sim.decisions.bud_learning.storage import config_map_name
+
+        cm_name = config_map_name(str(meta.get("name", "")))
+        persisted = any(
+            (o.get("metadata") or {}).get("name") == cm_name
+            and (o.get("metadata") or {}).get("namespace") == meta.get("namespace")
+            for o in self.api.all_objects("ConfigMap")
+        )
+        out["learning"] = {
+            "observations": int(st.get("observations", 0)),
+            "persisted": persisted,
+            "config_map": cm_name,
+        }
+        return out
 
     def quirks_triggered(self) -> dict[str, int]:
         counts = {q.value: 0 for q in self.quirks.enabled()}

@@ -210,7 +210,7 @@ def test_schedule_hint_window_in_simulated_wall_clock() -> None:
     )
 
 
-def test_prediction_enabled_runs_without_data_and_says_so() -> None:
+def test_prediction_enabled_leaves_the_time_series_to_the_controller() -> None:
     x = build_scaling_inputs(
         spec={**SPEC, "predictionConfig": {"enabled": True}},
         current_replicas=1,
@@ -219,4 +219,5 @@ def test_prediction_enabled_runs_without_data_and_says_so() -> None:
         wall_now=T0,
         no_scale_from_zero=True,
     )
-    assert x.notes == ("prediction enabled but not simulated: running without prediction data",)
+    assert x.notes == ()
+    assert x.schedule_hint is None

@@ -188,7 +188,7 @@ def test_union_type_errors_collapse_and_unknown_fields_are_reported() -> None:
 
 
 def test_unknown_kind_lists_supported_kinds() -> None:
-    issues = admit({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}})
+    issues = admit({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}})
     assert len(issues) == 1
     assert issues[0].path == "kind"
     assert "supported kinds: Pod (v1), Service (v1), Node (v1), Deployment (apps/v1)" in issues[0].message

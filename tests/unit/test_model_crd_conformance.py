@@ -96,6 +96,7 @@ def test_dsim_crd_prints_both_crds_and_budaiscaler_agrees_with_upstream() -> Non
     assert [d["metadata"]["name"] for d in docs] == [
         "disaggregatedservices.scaler.bud.studio",
         "budaiscalers.scaler.bud.studio",
+        "podautoscalers.autoscaling.aibrix.ai",
     ]
     upstream = yaml.safe_load(UPSTREAM.read_text(encoding="utf-8"))
     upstream["metadata"].pop("annotations")

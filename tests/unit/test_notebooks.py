@@ -22,7 +22,7 @@ KERNEL = "dsim-python"
 # notebook -> images it must show (each figure drawn by sim.report.plots, shown with IPython.display)
 EXPECTED_IMAGES = {
     "per-role-scaling.ipynb": 3,
-    "strategy-comparison.ipynb": 4,
+    "strategy-comparison.ipynb": 5,
     "cold-start-cliff.ipynb": 3,
 }
 TIMEOUT_S = 300  # per cell; the budget for a whole notebook is 2 minutes on a laptop

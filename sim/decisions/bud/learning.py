@@ -96,6 +96,16 @@ class RingBuffer(Generic[T]):
         self._tail = 0
         self._count = 0
 
+    @classmethod
+    def of(cls, capacity: int, items: list[T]) -> RingBuffer[T]:
+        """A buffer holding the newest `capacity` of `items` in order, as pushing them one by one would."""
+        rb: RingBuffer[T] = cls(capacity)
+        kept = items[max(0, len(items) - capacity) :]
+        rb._data[: len(kept)] = kept
+        rb._count = len(kept)
+        rb._tail = len(kept) % capacity
+        return rb
+
     def push(self, item: T) -> None:
         self._data[self._tail] = item
         self._tail = (self._tail + 1) % self._cap

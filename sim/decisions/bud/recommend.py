@@ -35,6 +35,8 @@ ALGORITHM_QUIRKS: tuple[Quirk, ...] = (
 INPUT_QUIRKS: tuple[Quirk, ...] = (
     Quirk.COST_PROVIDER_CASE_SENSITIVE,
     Quirk.PREDICTION_LOOKAHEAD_FIXED,
+    Quirk.PREDICTOR_HISTORY_SHARED_ACROSS_SCALERS,
+    Quirk.LEARNING_UNUSED_BY_PREDICTION,
 )
 """Controller quirks that change only the request; attributed through `input_alternatives`."""
 

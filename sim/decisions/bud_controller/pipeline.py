@@ -100,7 +100,7 @@ class ScalingInputs(BaseModel):
     schedule_hint: ScheduleHintData | None = Field(default=None, alias="scheduleHint")
     activation: ActivationSignal | None = None
     notes: tuple[str, ...] = ()
-    """Human-readable facts for the event log (e.g. prediction enabled but not simulated)."""
+    """Human-readable facts for the event log (e.g. no running pods, activation from zero)."""
 
 
 # --- pods -------------------------------------------------------------------------------------
@@ -329,7 +329,8 @@ def build_scaling_inputs(
     pred_cfg = spec.get("predictionConfig") or {}
     hint: ScheduleHintData | None = None
     if pred_cfg.get("enabled"):
-        notes.append("prediction enabled but not simulated: running without prediction data")
+        # the time-series prediction is made by the controller (sim/controllers/bud_learning.py);
+        # an active hint wins over it, as in predictor.go PredictReplicas
         hint = active_schedule_hint(hints, wall_now)
     elif own_hints:
         hint = active_schedule_hint(hints, wall_now)
