@@ -29,6 +29,7 @@ from pydantic.alias_generators import to_camel
 
 from model.engine import EngineBlock
 from model.quirks import Profile, Quirk
+from model.slo import SLO, Cost, FindingsConfig, Severity
 
 API_VERSION = "dsim/v1"
 KIND = "Scenario"
@@ -675,6 +676,28 @@ class Completed(ExpectationBase):
     min: Annotated[int, Field(ge=0)]
 
 
+class SloMet(ExpectationBase):
+    """The scenario's `slo` holds (every percentile threshold, or per request the `target` share),
+    or, with `minAttainment`, at least that share of finished requests met it; `role` / `class`
+    narrow it to one role's attributed thresholds or one request class (docs/slo.md)."""
+
+    type: Literal["slo"]
+    min_attainment: Annotated[float, Field(ge=0, le=1)] | None = None
+    min_goodput: Annotated[float, Field(ge=0)] | None = None
+    """Requests per second meeting every threshold."""
+    role: str | None = None
+    klass: str | None = Field(default=None, alias="class")
+
+
+class NoFindings(ExpectationBase):
+    """No finding (sim/findings/) of at least `minSeverity` was reported, optionally only of the
+    listed `kinds`."""
+
+    type: Literal["noFindings"]
+    min_severity: Severity = Severity.WARNING
+    kinds: list[str] | None = None
+
+
 INVARIANT_NAMES = (
     "request_conservation",
     "dependency_ordering",
@@ -686,6 +709,7 @@ INVARIANT_NAMES = (
     "convergence",
     "panic_threshold",
     "wakes_from_zero",
+    "load_served",
 )
 """The named invariants of `sim/invariants.py` (kept equal by tests/unit/test_invariants.py)."""
 
@@ -721,7 +745,9 @@ Expectation = Annotated[
     | ScalingActions
     | ScalerCondition
     | Completed
-    | InvariantHolds,
+    | InvariantHolds
+    | SloMet
+    | NoFindings,
     Field(discriminator="type"),
 ]
 EXPECTATION_TYPES = (
@@ -734,6 +760,8 @@ EXPECTATION_TYPES = (
     "scalerCondition",
     "completed",
     "invariant",
+    "slo",
+    "noFindings",
 )
 
 
@@ -781,6 +809,20 @@ def _derived_name(exp: Any) -> str:
         return f"{exp.kind} {exp.scaler}: {exp.condition_type}={exp.status}{why} at the end"
     if isinstance(exp, InvariantHolds):
         return f"invariant {exp.invariant} holds"
+    if isinstance(exp, SloMet):
+        scope = " ".join(
+            x for x in (exp.role and f"role {exp.role}", exp.klass and f"class {exp.klass}") if x
+        )
+        what = "SLO" + (f" ({scope})" if scope else "")
+        parts = []
+        if exp.min_attainment is not None:
+            parts.append(f"attainment >= {exp.min_attainment:.1%}")
+        if exp.min_goodput is not None:
+            parts.append(f"goodput >= {exp.min_goodput:g} req/s")
+        return f"{what} " + (" and ".join(parts) if parts else "met")
+    if isinstance(exp, NoFindings):
+        kinds = f" ({', '.join(exp.kinds)})" if exp.kinds else ""
+        return f"no findings of severity >= {exp.min_severity.value}{kinds}"
     return type(exp).__name__
 
 
@@ -811,6 +853,12 @@ class Scenario(TimedModel):
     workload: Workload | None = None
     faults: list[Fault] = Field(default_factory=list)
     expectations: list[Expectation] = Field(default_factory=list)
+    slo: SLO | None = None
+    """Service-level objectives the run is judged against (model/slo.py, docs/slo.md)."""
+    cost: Cost | None = None
+    """Prices per GPU-hour (by GPU type or node pool) for the money figure of the cost."""
+    findings: FindingsConfig = Field(default_factory=FindingsConfig)
+    """Thresholds of the findings (docs/findings.md)."""
     allow_outside: bool = False
     """Allow manifest/trace paths outside the scenario's folder tree (also `--allow-outside`)."""
 

@@ -37,6 +37,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "calibrate",
         "Fit and check engine step-time corrections against measured timings.",
     ),
+    "serve": (
+        "sim.commands.serve",
+        "serve",
+        "Serve a scenario's cluster as a Kubernetes API on the virtual clock (kubectl, clients).",
+    ),
 }
 
 

@@ -118,6 +118,8 @@ class Observation:
     """Seconds within which a role whose dependencies are Ready must get its Deployment."""
     wake_bound: float = 60.0
     """Seconds a role at zero may have requests waiting with a scaler able to wake it."""
+    serve_bound: float = 300.0
+    """Seconds offered load may go unserved (load_served)."""
 
     # ------------------------------------------------------------------ helpers
 
@@ -882,6 +884,84 @@ def wakes_from_zero(obs: Observation) -> list[Violation]:
     return out
 
 
+# --------------------------------------------------------------------------- load served
+
+
+def load_served(obs: Observation) -> list[Violation]:
+    """Ready pods of a role with offered load serve requests: no role holds Ready pods and waiting
+    requests while finishing none for `serve_bound` seconds; and a pipeline whose requests keep
+    arriving completes some within `serve_bound` unless the roles in its way simply have no pods
+    (scaled to zero: `wakes_from_zero`'s business). A role whose pods exist but never become Ready
+    (e.g. unschedulable GPU pods on nodes without GPUs) violates it."""
+    samples = list(obs.load_samples)
+    if not samples:
+        return []
+    out: list[Violation] = []
+    # a role with Ready pods and waiting work that finishes nothing
+    for role in [r.role for r in samples[-1].roles]:
+        since: float | None = None
+        for sample in samples:
+            rs = next((r for r in sample.roles if r.role == role), None)
+            t = float(sample.t)
+            if rs is not None and rs.ready_pods > 0 and rs.waiting > 0 and rs.left == 0:
+                since = t if since is None else since
+                if t - since >= obs.serve_bound and not obs.faulted(since, t):
+                    out.append(
+                        Violation(
+                            "load_served",
+                            t,
+                            f"role {role} has {rs.ready_pods} Ready pods and {rs.waiting} requests waiting but "
+                            f"finished none for {t - since:g}s",
+                        )
+                    )
+                    break
+            else:
+                since = None
+    # a pipeline that completes nothing while requests keep arriving, stalled at pods never Ready
+    end = float(samples[-1].t)
+    window = [s for s in samples if float(s.t) > end - obs.serve_bound]
+    if (
+        end - float(samples[0].t) >= obs.serve_bound
+        and window
+        and not obs.faulted(end - obs.serve_bound, end)
+    ):
+        arrived = sum(int(s.interval_arrived) for s in window)
+        completed = sum(int(s.interval_completed) for s in window)
+        if arrived > 0 and completed == 0:
+            stalled = [r.role for r in samples[-1].roles if r.ready_pods == 0]
+            pending = _unready_pods(obs, stalled)
+            if pending:
+                names = ", ".join(
+                    f"{role} ({n} pod{'s' if n > 1 else ''} not Ready)" for role, n in pending.items()
+                )
+                out.append(
+                    Violation(
+                        "load_served",
+                        end,
+                        f"{arrived} requests arrived in the last {obs.serve_bound:g}s and none completed; "
+                        f"roles without a Ready pod: {names}. Pods that stay Pending usually request "
+                        "resources no node has (e.g. nvidia.com/gpu on nodes without GPUs: give the "
+                        "sim_cluster GPU node pools)",
+                    )
+                )
+    return out
+
+
+def _unready_pods(obs: Observation, roles: Sequence[str]) -> dict[str, int]:
+    """Role -> live pods of the role that are not Ready (only roles that have some)."""
+    out: dict[str, int] = {}
+    for pod in obs.live("Pod"):
+        meta = _meta(pod)
+        role = str((meta.get("labels") or {}).get("scaler.bud.studio/role", ""))
+        if role not in roles or meta.get("deletionTimestamp"):
+            continue
+        conds = (pod.get("status") or {}).get("conditions") or []
+        ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds)
+        if not ready:
+            out[role] = out.get(role, 0) + 1
+    return dict(sorted(out.items()))
+
+
 def _in_error_backoff(obs: Observation, scaler: str, start: float, end: float) -> bool:
     """The scaler's last verdict before `start` was a failed reconcile and it did not reconcile again
     in [start, end]: it sat in the controller's exponential error backoff."""
@@ -913,6 +993,7 @@ INVARIANTS: dict[str, Invariant] = {
     "convergence": convergence,
     "panic_threshold": panic_threshold,
     "wakes_from_zero": wakes_from_zero,
+    "load_served": load_served,
 }
 """Every named invariant. `dsim check --properties` and `{type: invariant}` accept these names."""
 

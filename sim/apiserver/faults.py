@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 class FaultKind(StrEnum):
     CONFLICT = "conflict"  # Conflict on update/patch/update_status/update_scale
     ERROR = "error"  # InternalError (or `reason`) on any matching verb
-    TIMEOUT = "timeout"  # ServerTimeout on any matching verb (the request is not applied)
+    # ServerTimeout on any matching verb; a write may still have been applied (`applied_probability`)
+    TIMEOUT = "timeout"
     LATENCY = "latency"  # extra latency on API calls and on watch delivery
     WATCH_DISCONNECT = "watch_disconnect"  # open watches drop at window start; re-watch refused inside
 
@@ -45,6 +46,10 @@ class FaultWindow:
     actors: frozenset[str] | tuple[str, ...] | None = None  # None = every actor
     latency: float = 0.0
     reason: StatusReason = StatusReason.INTERNAL_ERROR  # for kind="error"
+    # for kind="timeout" on a write: the chance the write was applied before the client gave up, as
+    # when kube-apiserver's request timeout fires while etcd commits. Drawn from the Seeds stream
+    # "fault-timeout-applied"; the client sees ServerTimeout either way (docs/control-plane.md).
+    applied_probability: float = 0.5
 
     def __post_init__(self) -> None:
         FaultKind(self.kind)  # raises ValueError naming the bad kind
@@ -54,6 +59,8 @@ class FaultWindow:
             raise ValueError(f"fault probability must be in [0, 1], got {self.probability}")
         if self.latency < 0:
             raise ValueError(f"fault latency must be >= 0, got {self.latency}")
+        if not 0.0 <= self.applied_probability <= 1.0:
+            raise ValueError(f"applied_probability must be in [0, 1], got {self.applied_probability}")
         if self.verbs is not None:
             bad = sorted(set(self.verbs) - ALL_VERBS)
             if bad:
@@ -87,6 +94,8 @@ class FaultInjector:
         self.windows: list[FaultWindow] = []
         self._disconnect_listeners: list[Callable[[FaultWindow], None]] = []
         self.injected: list[tuple[float, str, str, str, str]] = []  # (t, fault, verb, kind, actor)
+        # a timeout whose write goes ahead: raised by the API server once the write is stored
+        self.pending_timeout: ServerTimeout | None = None
 
     def add(self, window: FaultWindow) -> FaultWindow:
         self.windows.append(window)
@@ -111,6 +120,14 @@ class FaultInjector:
             return False
         return bool(self.sim.seeds.stream("faults").random() < window.probability)
 
+    def _applied(self, window: FaultWindow) -> bool:
+        p = window.applied_probability
+        if p <= 0.0:
+            return False
+        if p >= 1.0:
+            return True
+        return bool(self.sim.seeds.stream("fault-timeout-applied").random() < p)
+
     def check(self, verb: str, kind: str, actor: str) -> float:
         """Raise the injected error for this request, if any; else return the added latency."""
         if not self.windows:
@@ -126,13 +143,18 @@ class FaultInjector:
                     latency += w.latency
             elif fk is FaultKind.TIMEOUT:
                 if self._draw(w):
-                    self.injected.append((now, fk.value, verb, kind, actor))
-                    raise ServerTimeout(
+                    err = ServerTimeout(
                         f"The {verb} operation against {kind} could not be completed at this time, "
                         "please try again.",
                         kind=kind,
                         retry_after_seconds=1,
                     )
+                    if verb in WRITE_VERBS and self._applied(w):
+                        self.injected.append((now, "timeout-applied", verb, kind, actor))
+                        self.pending_timeout = err
+                        continue
+                    self.injected.append((now, fk.value, verb, kind, actor))
+                    raise err
             elif fk is FaultKind.ERROR and self._draw(w):
                 self.injected.append((now, fk.value, verb, kind, actor))
                 cls = _ERRORS.get(w.reason, InternalError)

@@ -7,21 +7,53 @@ seconds after it notices (owner removed, or dependent created pointing at a miss
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from sim.apiserver.errors import ApiError
+from sim.apiserver.store import Store, owner_uids
 
-if TYPE_CHECKING:
-    from sim.apiserver.server import APIServer
+
+class _Api(Protocol):
+    """What the collector needs of the API server (a protocol: no import cycle with server.py)."""
+
+    store: Store
+    sim: Any
+
+    def delete(
+        self,
+        kind: str,
+        namespace: str,
+        name: str,
+        actor: str = ...,
+        grace_period_seconds: int | None = ...,
+        propagation_policy: str = ...,
+        resource_version: str | None = ...,
+    ) -> None: ...
+
+    def patch(
+        self,
+        kind: str,
+        namespace: str,
+        name: str,
+        merge_patch: Mapping[str, Any],
+        actor: str = ...,
+        subresource: str | None = ...,
+        copy_result: bool = ...,
+        fresh_input: bool = ...,
+    ) -> dict[str, Any]: ...
+
 
 GC_ACTOR = "generic-garbage-collector"
 RETRY_DELAY = 1.0  # seconds before retrying after an API error (injected faults)
 
 
 class GarbageCollector:
-    def __init__(self, api: APIServer, delay: float) -> None:
+    def __init__(self, api: _Api, delay: float) -> None:
         self.api = api
         self.delay = delay
+        # owners in foreground deletion: uid -> None (insertion-ordered)
+        self.waiting: dict[str, None] = {}
         self.log: list[tuple[float, str, str, str, str]] = []  # (t, action, kind, ns, name)
 
     def owner_removed(self, uid: str) -> None:
@@ -62,3 +94,66 @@ class GarbageCollector:
         except ApiError:
             # The real collector requeues with backoff; retry after another delay.
             self.dangling_owner(kind, namespace, name, delay=max(self.delay, RETRY_DELAY))
+
+    # ------------------------------------------------------------------ foreground deletion
+
+    def foreground(self, uid: str) -> None:
+        """An owner entered foreground deletion: delete its dependents, then drop its finalizer."""
+        self.waiting[uid] = None
+        self.api.sim.env.process(self._foreground_after_delay(uid))
+
+    def dependent_removed(self, final: dict[str, Any]) -> None:
+        for uid in owner_uids(final):
+            if uid in self.waiting:
+                self.api.sim.env.process(self._finish_after_delay(uid))
+
+    def _foreground_after_delay(self, uid: str) -> Any:
+        yield self.api.sim.env.timeout(self.delay)
+        store = self.api.store
+        for kind, ns, name in store.dependents_of(uid):
+            dep = store.get(kind, ns, name)
+            if dep is None or dep["metadata"].get("deletionTimestamp") is not None:
+                continue
+            # upstream: attemptToDeleteItem deletes a dependent of a foreground-deleting owner in
+            # the foreground too when it has dependents of its own, else in the background
+            policy = "Foreground" if store.dependents.get(dep["metadata"]["uid"]) else "Background"
+            self.log.append((self.api.sim.now, "delete-foreground-dependent", kind, ns, name))
+            try:
+                self.api.delete(kind, ns, name, actor=GC_ACTOR, propagation_policy=policy)
+            except ApiError:
+                self.api.sim.env.process(self._retry_foreground(uid))
+                return
+        self._finish(uid)
+
+    def _retry_foreground(self, uid: str) -> Any:
+        yield self.api.sim.env.timeout(max(self.delay, RETRY_DELAY))
+        if uid in self.waiting:
+            yield from self._foreground_after_delay(uid)
+
+    def _finish_after_delay(self, uid: str) -> Any:
+        yield self.api.sim.env.timeout(self.delay)
+        self._finish(uid)
+
+    def _finish(self, uid: str) -> None:
+        """Remove the foregroundDeletion finalizer once no dependent blocks the owner."""
+        store = self.api.store
+        ref = store.by_uid.get(uid)
+        if ref is None or uid not in self.waiting:
+            self.waiting.pop(uid, None)
+            return
+        for kind, ns, name in store.dependents_of(uid):
+            dep = store.get(kind, ns, name)
+            refs = (dep or {}).get("metadata", {}).get("ownerReferences") or []
+            if any(r.get("uid") == uid and r.get("blockOwnerDeletion") for r in refs):
+                return  # dependent_removed calls back when it is gone
+        kind, ns, name = ref
+        owner = store.get(kind, ns, name)
+        assert owner is not None
+        rest = [f for f in owner["metadata"].get("finalizers") or [] if f != "foregroundDeletion"]
+        try:
+            self.log.append((self.api.sim.now, "foreground-done", kind, ns, name))
+            self.api.patch(kind, ns, name, {"metadata": {"finalizers": rest or None}}, actor=GC_ACTOR)
+        except ApiError:
+            self.api.sim.env.process(self._finish_after_delay(uid))
+            return
+        self.waiting.pop(uid, None)

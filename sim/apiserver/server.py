@@ -8,10 +8,11 @@ Reads return copies. Semantics follow k8s.io/apiserver pkg/registry/generic/regi
 from __future__ import annotations
 
 import builtins
+import functools
 import hashlib
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from sim.apiserver.audit import AuditEntry, AuditLog
 from sim.apiserver.defaults import apply_defaults, pod_qos_class
@@ -41,8 +42,40 @@ if TYPE_CHECKING:
 
 _ABSENT: dict[str, Any] = {}
 
+# upstream: k8s.io/apimachinery pkg/apis/meta/v1 FinalizerDeleteDependents
+FOREGROUND_FINALIZER = "foregroundDeletion"
+
 # Alphabet Kubernetes uses for generateName suffixes (k8s.io/apimachinery/pkg/util/rand String).
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _write_verb(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """A write verb: a `timeout` fault that let the write through raises once it is stored (only
+    at the outermost verb: writes a verb makes on its own behalf, such as orphaning, finish first)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        api: APIServer = args[0]  # type: ignore[assignment]
+        faults = api.faults
+        api._depth += 1
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException:
+            if api._depth == 1:
+                faults.pending_timeout = None
+            raise
+        finally:
+            api._depth -= 1
+        if api._depth == 0 and faults.pending_timeout is not None:
+            err, faults.pending_timeout = faults.pending_timeout, None
+            raise err
+        return result
+
+    return wrapper
 
 
 class AdmissionIssue(Protocol):
@@ -86,8 +119,11 @@ class APIServer:
         self._ts_str = ""
         self._uid_counter = 0
         self._watches: dict[str, list[Watch]] = {}
+        self._depth = 0  # nesting of write verbs (see _write_verb)
         self._latency: dict[str, float] = {}
         self.writes = 0  # successful state-changing writes (benchmarks)
+        # Called synchronously with every watch event, in write order (`dsim serve`'s HTTP watches).
+        self.emit_hook: Callable[[str, WatchEventType, dict[str, Any]], None] | None = None
 
     # ------------------------------------------------------------------ helpers
 
@@ -179,6 +215,9 @@ class APIServer:
         return err
 
     def _emit(self, kind: str, etype: WatchEventType, obj: dict[str, Any]) -> None:
+        hook = self.emit_hook
+        if hook is not None:
+            hook(kind, etype, obj)
         watches = self._watches.get(kind)
         if not watches:
             return
@@ -254,6 +293,7 @@ class APIServer:
 
     # ------------------------------------------------------------------ create
 
+    @_write_verb
     def create(
         self,
         obj: Mapping[str, Any],
@@ -344,12 +384,14 @@ class APIServer:
 
     # ------------------------------------------------------------------ updates
 
+    @_write_verb
     def update(
         self, obj: Mapping[str, Any], actor: str = "client", copy_result: bool = True
     ) -> dict[str, Any]:
         """PUT: spec and metadata; status is ignored for kinds with a status subresource."""
         return self._put(obj, actor, None, copy_result)
 
+    @_write_verb
     def update_status(
         self, obj: Mapping[str, Any], actor: str = "client", copy_result: bool = True
     ) -> dict[str, Any]:
@@ -390,6 +432,7 @@ class APIServer:
         incoming: dict[str, Any] = checked_copy(obj)
         return self._write(info, old, incoming, actor, "update", subresource, copy_result)
 
+    @_write_verb
     def patch(
         self,
         kind: str,
@@ -522,6 +565,7 @@ class APIServer:
 
     # ------------------------------------------------------------------ delete
 
+    @_write_verb
     def delete(
         self,
         kind: str,
@@ -537,8 +581,10 @@ class APIServer:
         collected in the background (`Orphan` strips their ownerReferences instead)."""
         info = resource_info(kind)
         namespace = self._namespace(info, namespace)
-        if propagation_policy not in ("Background", "Orphan"):
-            raise Unsupported(f"propagationPolicy {propagation_policy!r}; allowed: Background, Orphan")
+        if propagation_policy not in ("Background", "Orphan", "Foreground"):
+            raise Unsupported(
+                f"propagationPolicy {propagation_policy!r}; allowed: Background, Foreground, Orphan"
+            )
         try:
             self._enter("delete", kind, actor)
             old = self._existing(info, namespace, name)
@@ -565,6 +611,9 @@ class APIServer:
             self._orphan_dependents(old_meta["uid"], actor)
         finalizers = old_meta.get("finalizers") or []
         terminating = old_meta.get("deletionTimestamp") is not None
+        if propagation_policy == "Foreground" and FOREGROUND_FINALIZER not in finalizers:
+            self._delete_foreground(info, old, grace, actor)
+            return
         if not finalizers and grace == 0:
             rv = self._next_rv()
             final = {**old, "metadata": {**old_meta, "resourceVersion": rv}}
@@ -591,10 +640,43 @@ class APIServer:
         self._audit(actor, "delete", kind, namespace, name, old_rv, rv, changed)
         self._emit(kind, WatchEventType.MODIFIED, new)
 
+    def _delete_foreground(self, info: ResourceInfo, old: dict[str, Any], grace: int, actor: str) -> None:
+        """Foreground propagation: the object stays, terminating, with the foregroundDeletion
+        finalizer until the garbage collector has deleted every dependent that blocks it
+        (ownerReferences with blockOwnerDeletion) and removed the finalizer.
+
+        upstream: k8s.io/apiserver pkg/registry/generic/registry/store.go Delete ->
+        updateForGracefulDeletionAndFinalizers (deletionFinalizersForGarbageCollection adds the
+        finalizer, deletionTimestamp is set at once) and garbagecollector.go
+        processDeletingDependentsItem (removes it when no blocking dependent is left)."""
+        kind = info.kind
+        old_meta = old["metadata"]
+        namespace, name, old_rv = old_meta.get("namespace", ""), old_meta["name"], old_meta["resourceVersion"]
+        meta = dict(old_meta)
+        new = {**old, "metadata": meta}
+        meta["finalizers"] = [*(old_meta.get("finalizers") or []), FOREGROUND_FINALIZER]
+        if old_meta.get("deletionTimestamp") is None:
+            meta["deletionTimestamp"] = self.timestamp(self.sim.env.now + grace)
+            meta["deletionGracePeriodSeconds"] = grace
+        # an object already terminating keeps its deletionTimestamp; generation moves (store.go
+        # BeforeDelete bumps it when deletion starts on an object with finalizers)
+        meta["generation"] = int(old_meta.get("generation", 1)) + 1
+        changed: list[str] = []
+        changed_paths(old, new, "", changed)
+        rv = self._next_rv()
+        meta["resourceVersion"] = rv
+        self.writes += 1
+        self.store.put(kind, new, old)
+        self._audit(actor, "delete", kind, namespace, name, old_rv, rv, changed)
+        self._emit(kind, WatchEventType.MODIFIED, new)
+        self.gc.foreground(meta["uid"])
+
     def _remove(self, info: ResourceInfo, final: dict[str, Any]) -> None:
         self.store.remove(info.kind, final)
         self._emit(info.kind, WatchEventType.DELETED, final)
         self.gc.owner_removed(final["metadata"]["uid"])
+        if self.gc.waiting:
+            self.gc.dependent_removed(final)
 
     def _orphan_dependents(self, uid: str, actor: str) -> None:
         for dkind, dns, dname in self.store.dependents_of(uid):
@@ -606,6 +688,7 @@ class APIServer:
 
     # ------------------------------------------------------------------ pods/binding
 
+    @_write_verb
     def bind(
         self,
         namespace: str,
@@ -708,6 +791,7 @@ class APIServer:
         self._enter("get", kind, actor)
         return self._scale_of(info, self._existing(info, self._namespace(info, namespace), name))
 
+    @_write_verb
     def update_scale(
         self,
         kind: str,

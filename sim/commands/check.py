@@ -51,7 +51,12 @@ def parse_properties(text: str | None) -> list[str]:
     help="Comma-separated invariant names (sim/invariants.py), or 'all'.",
 )
 @click.option(
-    "--examples", type=int, default=20, show_default=True, help="Examples to generate before giving up."
+    "--examples",
+    type=int,
+    default=20,
+    show_default=True,
+    help="Simulations to run (the scenario as given first) before giving up; shrinking a violation "
+    "found runs a few more.",
 )
 @click.option(
     "--out",

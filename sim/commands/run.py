@@ -39,7 +39,12 @@ def _fail_input(err: InputError) -> None:
     default=None,
     help="Stop at this simulated time instead of the scenario's duration (e.g. 90, 5m).",
 )
-@click.option("--quiet", is_flag=True, help="No progress bar and no summary screen.")
+@click.option(
+    "--quiet",
+    is_flag=True,
+    help="No progress bar and no summary screen; on failure, the failed expectations and the error "
+    "findings are still printed (to stderr).",
+)
 @click.option(
     "--allow-outside", is_flag=True, help="Allow manifest/trace paths outside the scenario's folder tree."
 )
@@ -82,6 +87,11 @@ def run(
     try:
         if quiet:
             result = run_scenario(resolved, target)
+            if result.exit_code != 0 and not result.error:
+                from sim.report.answers_text import failure_report
+
+                for line in failure_report(result.summary):
+                    click.echo(line, err=True)
         else:
             result = _run_with_progress(resolved, target)
             print_summary(result.summary, result.out)
@@ -126,9 +136,20 @@ def _run_with_progress(resolved: Any, target: Path) -> Any:
 def print_summary(summary: Mapping[str, Any], out: Path) -> None:
     """The one-screen summary after a run."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
+    from sim.report.answers_text import cost_line, findings_lines, slo_line, verdict_text
+
     con = Console()
+    findings = summary.get("findings") or []
+    if findings:
+        colour = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+        con.print(f"[bold]findings ({len(findings)})[/]")
+        for f, line in zip(findings, findings_lines(findings, limit=len(findings))):
+            con.print(f" [{colour.get(str(f.get('severity')), 'white')}]{escape(line)}[/]", highlight=False)
+            if f.get("hint"):
+                con.print(f"   [dim]hint: {escape(str(f.get('hint')))}[/]", highlight=False)
     req = summary.get("requests", {})
     speed = summary.get("speedup")
     con.print(
@@ -157,6 +178,9 @@ def print_summary(summary: Mapping[str, Any], out: Path) -> None:
             _num(lat.get("p99")),
         )
     con.print(table)
+    for extra in (slo_line(summary.get("slo")), cost_line(summary.get("cost"))):
+        if extra:
+            con.print(extra, highlight=False)
     for e in summary.get("expectations", []):
         mark = "[green]✔[/]" if e.get("passed") else "[bold red]✘[/]"
         con.print(f" {mark} {e.get('name')}  [dim]{e.get('detail')}[/]")
@@ -166,15 +190,11 @@ def print_summary(summary: Mapping[str, Any], out: Path) -> None:
     triggered = {k: v for k, v in summary.get("quirks_triggered", {}).items() if v}
     if triggered:
         con.print("quirks that changed a decision: " + ", ".join(f"{k}×{v}" for k, v in triggered.items()))
-    verdict = (
-        "[bold red]run stopped with an error[/]"
-        if summary.get("error")
-        else (
-            f"[bold red]{len(failed)} expectation(s) failed[/]"
-            if failed
-            else "[bold green]all expectations hold[/]"
-        )
-    )
+    from sim.findings.types import at_least
+
+    text = verdict_text(summary)
+    bad = summary.get("error") or failed or at_least(findings, "error")
+    verdict = f"[bold red]{text}[/]" if bad else f"[bold green]{text}[/]"
     con.print(f"{verdict}   digest {str(summary.get('digest', ''))[:16]}…   report: {out / 'report.html'}")
 
 

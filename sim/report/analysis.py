@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,7 @@ from sim.report.summary import read_summary
 from sim.report.timeseries import TimeSeries, read_timeseries
 
 if TYPE_CHECKING:
+    from sim.report.engine_demand import EngineDemand
     from sim.scenario.load import ResolvedScenario
 
 GPU_RESOURCE = "nvidia.com/gpu"
@@ -56,7 +57,8 @@ class RoleCostModel:
 
     role: str
     kind: ModelKind
-    params: ServiceParams
+    params: ServiceParams | EngineDemand
+    """The analytic service model's params, or an engine-backed role's profile (sim/report/engine_demand.py)."""
     gpus_per_pod: float
 
 
@@ -108,7 +110,18 @@ def scenario_cost_models(resolved: ResolvedScenario) -> dict[str, RoleCostModel]
         for m in resolved.manifests
         if m.obj.get("kind") == DS_KIND and (m.obj.get("metadata") or {}).get("name") == target
     )
-    return role_cost_models(ds, {r: dict(v) for r, v in sc.services.items()})
+    models = role_cost_models(ds, {r: dict(v) for r, v in sc.services.items()})
+    if resolved.engines:
+        # engine-backed roles: the calibrated step-time model, not the analytic service params
+        from sim.load.engine import engine_modes
+        from sim.report.engine_demand import EngineDemand
+
+        modes = engine_modes(pipeline_from_service(ds), resolved.engines)
+        for role, profile in resolved.engines.items():
+            if role in models and role in modes:
+                m = models[role]
+                models[role] = RoleCostModel(role, m.kind, EngineDemand(profile, modes[role]), m.gpus_per_pod)
+    return models
 
 
 # --------------------------------------------------------------------------- the lower bound
@@ -134,6 +147,29 @@ class RoleBound:
         return self.pod_hours * self.gpus_per_pod
 
 
+DemandFn = Callable[[Any, int, int], float]
+"""(service params, input tokens, output tokens) -> pod-seconds one request needs at one pod's peak
+throughput (its share of a full batch)."""
+
+_DEMAND_HOOKS: dict[type, DemandFn] = {}
+
+
+def register_demand(params_type: type, fn: DemandFn) -> None:
+    """The per-pod capacity of a service model the lower bound does not know: engine-backed roles
+    (calibrated vLLM step times) register how many pod-seconds one request needs at one pod's
+    peak throughput, and `work_lower_bound` / `windowed_lower_bound` use it for roles whose
+    service params are of `params_type`."""
+    _DEMAND_HOOKS[params_type] = fn
+
+
+def request_pod_seconds(params: Any, input_tokens: int, output_tokens: int) -> float:
+    """Pod-seconds one request needs at one pod's peak throughput (the inverse of the per-pod
+    capacity in requests per second for requests of this size)."""
+    d = _Demand(RoleCostModel("", ModelKind.FIXED, params, 0.0))
+    d.add(input_tokens, output_tokens)
+    return d.pod_seconds()
+
+
 class _Demand:
     """Running sums for one role; `pod_seconds()` closes them into the bound."""
 
@@ -148,7 +184,10 @@ class _Demand:
     def add(self, input_tokens: int, output_tokens: int) -> None:
         p = self.model.params
         self.n += 1
-        if isinstance(p, RouterParams | FixedParams):
+        hook = _DEMAND_HOOKS.get(type(p))
+        if hook is not None:
+            self.linear += hook(p, input_tokens, output_tokens)
+        elif isinstance(p, RouterParams | FixedParams):
             # sim/load/service_models.py MultiServer: `concurrency` workers, service time = overhead
             self.linear += p.overhead_s / p.concurrency
         elif isinstance(p, TokenizerParams):
@@ -204,6 +243,53 @@ def work_lower_bound(
         role: RoleBound(role, d.n, d.pod_seconds(), d.model.gpus_per_pod, d.unservable)
         for role, d in sums.items()
     }
+
+
+@dataclass(frozen=True)
+class WindowedBound:
+    """The fewest Ready replicas per role and time window that could have served the arrivals."""
+
+    window_s: float
+    replicas: dict[str, list[int]]
+    """Role -> replicas needed in each window (window i covers [i x window_s, (i + 1) x window_s))."""
+    gpus_per_pod: dict[str, float]
+
+    def pod_hours(self, role: str) -> float:
+        return sum(self.replicas[role]) * self.window_s / 3600.0
+
+    def gpu_hours(self, role: str) -> float:
+        return self.pod_hours(role) * self.gpus_per_pod.get(role, 0.0)
+
+    @property
+    def total_gpu_hours(self) -> float:
+        return sum(self.gpu_hours(r) for r in self.replicas)
+
+
+def windowed_lower_bound(
+    requests: Iterable[tuple[float, int, int]],
+    models: Mapping[str, RoleCostModel],
+    *,
+    window: float,
+    duration: float,
+) -> WindowedBound:
+    """The oracle: per role and window, ceil(pod-seconds the window's arrivals need at one pod's
+    peak throughput / window length) replicas (0 in a window without arrivals).
+
+    No scaler can meet any latency SLO with fewer Ready replicas than that, because a smaller
+    fleet cannot even keep up with the window's work; so the GPU-hours of these replicas are a
+    lower bound of what meeting the SLOs costs with the same arrivals and service models. Windows
+    are offline and independent (no start-up time, no carry-over), which keeps it a bound."""
+    n = max(1, math.ceil(duration / window - 1e-9))
+    per_window: list[dict[str, _Demand]] = [{r: _Demand(m) for r, m in models.items()} for _ in range(n)]
+    for t, inp, out in requests:
+        i = min(n - 1, max(0, int(float(t) // window)))
+        for d in per_window[i].values():
+            d.add(int(inp), int(out))
+    replicas = {
+        role: [math.ceil(w[role].pod_seconds() / window - 1e-9) if w[role].n else 0 for w in per_window]
+        for role in models
+    }
+    return WindowedBound(window, replicas, {r: m.gpus_per_pod for r, m in models.items()})
 
 
 def scenario_requests(resolved: ResolvedScenario) -> list[tuple[float, int, int]]:

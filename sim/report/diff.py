@@ -85,12 +85,96 @@ def diff_rows(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[DiffRow]:
         pa = ea.get(name, {}).get("passed")
         pb = eb.get(name, {}).get("passed")
         rows.append(DiffRow("expectations", name, _pass(pa), _pass(pb)))
+    rows.extend(answer_rows(a, b, order))
     qa, qb = a.get("quirks_triggered", {}), b.get("quirks_triggered", {})
     for q in sorted(set(qa) | set(qb)):
         if not qa.get(q) and not qb.get(q):
             continue  # enabled but never fired in either run
         rows.append(DiffRow("quirks triggered", q, qa.get(q, 0), qb.get(q, 0)))
     return rows
+
+
+def answer_rows(a: Mapping[str, Any], b: Mapping[str, Any], order: list[str]) -> list[DiffRow]:
+    """SLO attainment and goodput, cost against the lower bound, and findings of both runs."""
+    rows: list[DiffRow] = []
+    sa, sb = a.get("slo") or {}, b.get("slo") or {}
+    if sa or sb:
+        rows.append(DiffRow("SLO", "met", _yes(sa.get("met")), _yes(sb.get("met"))))
+        rows.append(DiffRow("SLO", "attainment", _pct(sa.get("attainment")), _pct(sb.get("attainment"))))
+        rows.append(DiffRow("SLO", "goodput (req/s)", sa.get("goodput_rps"), sb.get("goodput_rps")))
+        for role in order:
+            rows.append(
+                DiffRow(
+                    "SLO",
+                    f"attainment {role}",
+                    _pct((sa.get("roles") or {}).get(role)),
+                    _pct((sb.get("roles") or {}).get(role)),
+                )
+            )
+    ca, cb = a.get("cost") or {}, b.get("cost") or {}
+    if ca or cb:
+        rows.append(DiffRow("cost", "GPU-hours", ca.get("total_gpu_hours"), cb.get("total_gpu_hours")))
+        for role in order:
+            ga = (ca.get("gpu_hours") or {}).get(role)
+            gb = (cb.get("gpu_hours") or {}).get(role)
+            if ga or gb:
+                rows.append(DiffRow("cost", f"GPU-hours {role}", ga, gb))
+        idle_a = sum(float(v or 0) for v in (ca.get("idle_gpu_hours") or {}).values()) if ca else None
+        idle_b = sum(float(v or 0) for v in (cb.get("idle_gpu_hours") or {}).values()) if cb else None
+        rows.append(DiffRow("cost", "idle GPU-hours", idle_a, idle_b))
+        rows.append(
+            DiffRow(
+                "cost",
+                "lower bound GPU-hours",
+                ca.get("lower_bound_gpu_hours"),
+                cb.get("lower_bound_gpu_hours"),
+            )
+        )
+        rows.append(DiffRow("cost", "efficiency", _pct(ca.get("efficiency")), _pct(cb.get("efficiency"))))
+        if ca.get("amount") is not None or cb.get("amount") is not None:
+            rows.append(
+                DiffRow(
+                    "cost",
+                    f"amount ({ca.get('currency') or cb.get('currency')})",
+                    ca.get("amount"),
+                    cb.get("amount"),
+                )
+            )
+    fa, fb = a.get("findings"), b.get("findings")
+    if fa is not None or fb is not None:
+        for sev in ("error", "warning", "info"):
+            rows.append(
+                DiffRow(
+                    "findings",
+                    f"{sev} findings",
+                    sum(1 for f in fa or [] if f.get("severity") == sev),
+                    sum(1 for f in fb or [] if f.get("severity") == sev),
+                )
+            )
+        kinds = sorted({str(f.get("kind")) for f in [*(fa or []), *(fb or [])]})
+        for kind in kinds:
+            rows.append(
+                DiffRow(
+                    "findings",
+                    kind,
+                    _roles_of(fa or [], kind),
+                    _roles_of(fb or [], kind),
+                )
+            )
+    return rows
+
+
+def _roles_of(findings: list[Mapping[str, Any]], kind: str) -> str:
+    roles = sorted({str(f.get("role") or "pipeline") for f in findings if f.get("kind") == kind})
+    return ", ".join(roles) if roles else "–"
+
+
+def _yes(value: object) -> str:
+    return "–" if value is None else ("yes" if value else "NO")
+
+
+def _pct(value: object) -> str | None:
+    return None if value is None else f"{float(value):.1%}"  # type: ignore[arg-type]
 
 
 def scaler_kind(summary: Mapping[str, Any], role: str) -> str:
@@ -110,11 +194,15 @@ def print_terminal(rows: list[DiffRow], label_a: str, label_b: str, *, only_diff
     from rich.console import Console
     from rich.table import Table
 
+    # A terminal gets its own width; a pipe or a file gets no wrapping at all (Rich would assume
+    # 80 columns and cut long quirk names). Names never shrink to an ellipsis: they fold.
+    probe = Console()
+    console = probe if probe.is_terminal else Console(width=10_000)
     table = Table(title="dsim diff", show_lines=False)
-    table.add_column("", style="dim")
-    table.add_column("fact")
-    table.add_column(label_a, justify="right")
-    table.add_column(label_b, justify="right")
+    table.add_column("", style="dim", overflow="fold")
+    table.add_column("fact", overflow="fold", min_width=12)
+    table.add_column(label_a, justify="right", overflow="fold")
+    table.add_column(label_b, justify="right", overflow="fold")
     last = ""
     for row in rows:
         if only_diff and not row.differs and row.section != "run":
@@ -123,9 +211,9 @@ def print_terminal(rows: list[DiffRow], label_a: str, label_b: str, *, only_diff
         section = row.section if row.section != last else ""
         last = row.section
         table.add_row(section, row.label, _cell(row.a), _cell(row.b), style=style)
-    Console().print(table)
+    console.print(table)
     changed = sum(1 for r in rows if r.differs and r.section != "run")
-    Console().print(f"{changed} fact{'s' if changed != 1 else ''} differ (highlighted).")
+    console.print(f"{changed} fact{'s' if changed != 1 else ''} differ (highlighted).")
 
 
 def _cell(value: object) -> str:
@@ -136,7 +224,22 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def write_html(out: Path, rows: list[DiffRow], label_a: str, label_b: str, roles: list[str]) -> Path:
+def write_html(
+    out: Path,
+    rows: list[DiffRow],
+    label_a: str,
+    label_b: str,
+    roles: list[str],
+    findings: tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]] = ([], []),
+) -> Path:
+    from sim.report.html import findings_section
+
+    findings_html = [
+        f"<h2>Findings of A: {_html.escape(label_a)}</h2>",
+        findings_section(findings[0]),
+        f"<h2>Findings of B: {_html.escape(label_b)}</h2>",
+        findings_section(findings[1]).replace('id="findings"', 'id="findings-b"'),
+    ]
     colours = role_colours(roles)
     body = []
     last = ""
@@ -158,6 +261,7 @@ def write_html(out: Path, rows: list[DiffRow], label_a: str, label_b: str, roles
         f"<table><tr><th></th><th>fact</th><th>A: {_html.escape(label_a)}</th><th>B: {_html.escape(label_b)}</th></tr>",
         *body,
         "</table>",
+        *findings_html,
         "<h2>Replicas per role</h2>",
         img_tag(out / "compare_replicas.png", "replicas"),
         "<h2>End-to-end latency</h2>",
@@ -227,4 +331,6 @@ def diff_runs(
         ta, tb, out / "compare_replicas.png", labels=(label_a, label_b), roles=roles, faults=faults
     )
     plot_compare_latency(ta, tb, out / "compare_latency.png", labels=(label_a, label_b))
-    return write_html(out, rows, label_a, label_b, roles)
+    return write_html(
+        out, rows, label_a, label_b, roles, (list(sa.get("findings") or []), list(sb.get("findings") or []))
+    )

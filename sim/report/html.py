@@ -25,6 +25,16 @@ img{max-width:100%;border:1px solid #eee;margin:.4em 0}
 pre{background:#f7f7f7;padding:10px;overflow-x:auto;font-size:.85em;max-height:480px}
 .kv td:first-child{color:#555;white-space:nowrap} code{font-size:.92em}
 .grid{display:flex;gap:28px;flex-wrap:wrap}
+.findings{list-style:none;padding:0;margin:.4em 0}
+.findings li{border-left:5px solid #999;background:#fafafa;padding:6px 10px;margin:6px 0}
+.findings li.error{border-color:#b3261e;background:#fdf0ef}.findings li.warning{border-color:#c77700;background:#fff7e6}
+.findings li.info{border-color:#2a6fb0;background:#eef5fc}
+.findings .sev{font-weight:700;text-transform:uppercase;font-size:.8em;margin-right:6px}
+.findings .hint{color:#555;font-size:.9em}.findings .ev{color:#666;font-size:.85em}
+.badge.warn{background:#c77700}
+.headline{display:flex;gap:18px;flex-wrap:wrap;margin:.6em 0}
+.card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:150px}
+.card .big{font-size:1.5em;font-weight:700}.card .lbl{color:#555;font-size:.85em}
 """
 
 
@@ -56,13 +66,151 @@ def img_tag(path: Path, alt: str) -> str:
 
 
 def status_badge(summary: Mapping[str, Any]) -> str:
+    """The expectations' badge with a findings badge beside it: a run whose expectations hold but
+    which has error findings never shows a lone green badge."""
     status = summary.get("status", "ok")
     if status == "error":
         return '<span class="badge error">ERROR</span>'
     failed = [e for e in summary.get("expectations", []) if not e.get("passed")]
     if failed:
-        return f'<span class="badge fail">{len(failed)} EXPECTATION{"S" if len(failed) > 1 else ""} FAILED</span>'
-    return '<span class="badge pass">ALL EXPECTATIONS HOLD</span>'
+        head = f'<span class="badge fail">{len(failed)} EXPECTATION{"S" if len(failed) > 1 else ""} FAILED</span>'
+    else:
+        head = '<span class="badge pass">ALL EXPECTATIONS HOLD</span>'
+    return head + " " + findings_badge(summary.get("findings") or [])
+
+
+def findings_badge(findings: Sequence[Mapping[str, Any]]) -> str:
+    errors = sum(1 for f in findings if f.get("severity") == "error")
+    warnings = sum(1 for f in findings if f.get("severity") == "warning")
+    if errors:
+        return f'<span class="badge fail" id="findings-badge">{errors} ERROR FINDING{"S" if errors > 1 else ""}</span>'
+    if warnings:
+        return f'<span class="badge warn" id="findings-badge">{warnings} WARNING{"S" if warnings > 1 else ""}</span>'
+    return '<span class="badge pass" id="findings-badge">NO FINDINGS</span>'
+
+
+def findings_section(findings: Sequence[Mapping[str, Any]]) -> str:
+    """The findings, most severe first: what went wrong, when, the numbers and what to try."""
+    if not findings:
+        return '<p id="findings"><em>No findings: no flapping, saturation, stuck scaler, stranded backlog, scale-up lag, SLO breach or over-provisioning detected.</em></p>'
+    items = []
+    for f in findings:
+        sev = esc(f.get("severity"))
+        role = f" <b>{esc(f.get('role'))}</b>" if f.get("role") else ""
+        ev = ", ".join(f"{esc(k)}={esc(v)}" for k, v in (f.get("evidence") or {}).items())
+        items.append(
+            f'<li class="{sev}"><span class="sev">{sev}</span><code>{esc(f.get("kind"))}</code>{role} '
+            f"({fmt_num(f.get('start_s'))}–{fmt_num(f.get('end_s'))} s): {esc(f.get('message'))}"
+            f'<div class="ev">{ev}</div><div class="hint">hint: {esc(f.get("hint"))}</div></li>'
+        )
+    return '<ul class="findings" id="findings">' + "".join(items) + "</ul>"
+
+
+def _pct(x: object) -> str:
+    return "–" if x is None else f"{float(x):.1%}"  # type: ignore[arg-type]
+
+
+def headline_cards(summary: Mapping[str, Any]) -> str:
+    """SLO attainment, goodput, GPU-hours and efficiency at a glance."""
+    cards = []
+    slo = summary.get("slo")
+    if slo:
+        cls = "ok" if slo.get("met") else "bad"
+        cards.append(
+            f'<div class="card"><div class="lbl">SLO attainment</div><div class="big {cls}">'
+            f"{_pct(slo.get('attainment'))}</div><div class='lbl'>{'met' if slo.get('met') else 'not met'}</div></div>"
+        )
+        cards.append(
+            f'<div class="card"><div class="lbl">goodput</div><div class="big">{fmt_num(slo.get("goodput_rps"))}</div>'
+            "<div class='lbl'>req/s meeting every SLO</div></div>"
+        )
+    cost = summary.get("cost")
+    if cost:
+        cards.append(
+            f'<div class="card"><div class="lbl">GPU-hours used</div><div class="big">{fmt_num(cost.get("total_gpu_hours"))}</div>'
+            f"<div class='lbl'>lower bound {fmt_num(cost.get('lower_bound_gpu_hours'))}</div></div>"
+        )
+        if cost.get("efficiency") is not None:
+            cards.append(
+                f'<div class="card"><div class="lbl">efficiency</div><div class="big">{_pct(cost.get("efficiency"))}</div>'
+                "<div class='lbl'>lower bound ÷ used</div></div>"
+            )
+        if cost.get("amount") is not None:
+            cards.append(
+                f'<div class="card"><div class="lbl">cost</div><div class="big">{fmt_num(cost.get("amount"))}</div>'
+                f"<div class='lbl'>{esc(cost.get('currency'))}</div></div>"
+            )
+    return '<div class="headline">' + "".join(cards) + "</div>" if cards else ""
+
+
+def slo_table(summary: Mapping[str, Any]) -> str:
+    slo = summary.get("slo")
+    if not slo:
+        return "<p id='slo'><em>This scenario sets no SLO: add an <code>slo:</code> block (docs/slo.md) to see attainment and goodput.</em></p>"
+    rows = []
+    for metric, th in (slo.get("thresholds") or {}).items():
+        met = th.get("met")
+        mark = "" if met is None else ('<span class="ok">✔</span>' if met else '<span class="bad">✘</span>')
+        pct = f"p{float(th['percentile']):g} " if th.get("percentile") is not None else ""
+        rows.append(
+            f"<tr><td>{mark}</td><td><code>{esc(metric)}</code></td><td>{pct}&le; {fmt_num(th.get('seconds'))} s</td>"
+            f'<td class="num">{fmt_num(th.get("observed_s"))}</td><td class="num">{_pct(th.get("share_within"))}</td></tr>'
+        )
+    roles = slo.get("roles") or {}
+    attrib = slo.get("attribution") or {}
+    role_rows = "".join(
+        f"<tr><td>{esc(r)}</td><td class='num'>{_pct(a)}</td><td>{esc(', '.join(attrib.get(r, [])))}</td></tr>"
+        for r, a in roles.items()
+    )
+    classes = slo.get("classes") or {}
+    class_rows = "".join(
+        f"<tr><td>{esc(k)}</td><td class='num'>{_pct(v)}</td></tr>" for k, v in classes.items()
+    )
+    out = (
+        f"<table id='slo'><tr><th></th><th>metric</th><th>threshold</th><th>observed (s)</th><th>share within</th></tr>{''.join(rows)}</table>"
+        f"<p>Mode <code>{esc(slo.get('mode'))}</code>; {fmt_num(slo.get('finished'))} requests finished, "
+        f"{fmt_num(slo.get('good'))} met every threshold, {fmt_num(slo.get('failed'))} did not complete (they miss every threshold).</p>"
+        "<table><tr><th>role</th><th>attainment</th><th>thresholds attributed to it</th></tr>"
+        + role_rows
+        + "</table>"
+    )
+    if class_rows:
+        out += "<table><tr><th>request class</th><th>attainment</th></tr>" + class_rows + "</table>"
+    return out
+
+
+def cost_table(summary: Mapping[str, Any]) -> str:
+    cost = summary.get("cost")
+    if not cost:
+        return ""
+    order = [r for r in summary.get("role_order", []) if r in (cost.get("gpu_hours") or {})]
+    colours = role_colours(order)
+    lb = (cost.get("lower_bound") or {}).get("gpu_hours") or {}
+    money = cost.get("amount_by_role") or {}
+    rows = []
+    for r in order:
+        sw = f'<span class="sw" style="background:{colours[r]}"></span>'
+        rows.append(
+            f"<tr><td>{sw}{esc(r)}</td><td class='num'>{fmt_num((cost.get('gpus_per_pod') or {}).get(r))}</td>"
+            f"<td class='num'>{fmt_num((cost.get('pod_hours') or {}).get(r))}</td>"
+            f"<td class='num'>{fmt_num(cost['gpu_hours'].get(r))}</td>"
+            f"<td class='num'>{fmt_num((cost.get('idle_gpu_hours') or {}).get(r))}</td>"
+            f"<td class='num'>{fmt_num(lb.get(r))}</td>"
+            + (f"<td class='num'>{fmt_num(money.get(r))}</td>" if money else "")
+            + "</tr>"
+        )
+    money_head = f"<th>{esc(cost.get('currency'))}</th>" if money else ""
+    window = (cost.get("lower_bound") or {}).get("window_s")
+    note = (
+        f"<p>Lower bound: the fewest replicas per role and {fmt_num(window)} s window that keep up with the same arrivals "
+        "at one pod's peak throughput (docs/cost.md); efficiency = lower bound ÷ used.</p>"
+        if window
+        else ""
+    )
+    return (
+        "<table id='cost'><tr><th>role</th><th>GPUs per pod</th><th>pod-hours</th><th>GPU-hours</th><th>idle GPU-hours</th>"
+        f"<th>lower bound GPU-hours</th>{money_head}</tr>" + "".join(rows) + "</table>" + note
+    )
 
 
 def _kv(rows: Sequence[tuple[str, str]]) -> str:
@@ -253,6 +401,8 @@ def render_html(
         f"<h1>{esc(name)}</h1>",
         f"<p class='sub'>{esc(summary.get('description', ''))}</p>",
         _kv(facts),
+        headline_cards(summary),
+        "<h2>Findings</h2>" + findings_section(summary.get("findings") or []),
     ]
     if summary.get("error"):
         parts.append(
@@ -260,6 +410,9 @@ def render_html(
         )
         parts.append(f"<pre>{esc(summary['error'])}</pre>")
     parts.append("<h2>Expectations</h2>" + expectations_table(summary.get("expectations", [])))
+    parts.append("<h2>Service-level objectives</h2>" + slo_table(summary))
+    if summary.get("cost"):
+        parts.append("<h2>Cost</h2>" + cost_table(summary))
     parts.append("<h2>Requests</h2>" + requests_table(summary))
     parts.append("<h2>Roles</h2>" + roles_table(summary))
     parts.append("<h2>Autoscalers</h2>" + autoscalers_table(summary))

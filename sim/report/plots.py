@@ -161,7 +161,7 @@ def plot_replicas(
         ax2 = ax.twinx()
         lx, load = _xy(ts, role, "arrivals", div)
         interval = _interval(ts)
-        lx, rate, window = _binned(lx, [v / interval for v in load], interval)
+        lx, rate, window = _binned(lx, [v / interval for v in load], interval, span=_sim_seconds(ts), div=div)
         label = "arrivals" if window <= interval else f"arrivals ({window:g} s mean)"
         ax2.step(lx, rate, where="post", color=LOAD_COLOUR, linewidth=0.9, alpha=0.9, label=label)
         ax2.set_ylabel("arrivals (req/s)", color="#666666")
@@ -207,15 +207,30 @@ def _fault_marks(ax: Axes, faults: Sequence[Mapping[str, Any]], div: float, *, l
 
 
 def _binned(
-    xs: list[float], ys: list[float], interval: float, points: int = 300
+    xs: list[float],
+    ys: list[float],
+    interval: float,
+    points: int = 300,
+    *,
+    span: float | None = None,
+    div: float = 1.0,
 ) -> tuple[list[float], list[float], float]:
-    """Block means so a long run shows about `points` load steps instead of per-second noise."""
-    size = max(1, round(len(xs) / points))
+    """Block means so a long run shows about `points` load steps instead of per-second noise.
+
+    With `span` (the run's simulated seconds) the block length depends on the run only, so every
+    series of a figure, sparse or not, is averaged over the same window and the legends agree;
+    blocks are aligned on multiples of the window (x in display units of `div` seconds)."""
+    n = (span / interval) if span else len(xs)
+    size = max(1, round(n / points))
     if size == 1:
         return xs, ys, interval
-    bx = [xs[i] for i in range(0, len(xs), size)]
-    by = [sum(ys[i : i + size]) / len(ys[i : i + size]) for i in range(0, len(ys), size)]
-    return bx, by, size * interval
+    window = size * interval
+    wx = window / div
+    sums: dict[int, list[float]] = {}
+    for x, y in zip(xs, ys):
+        sums.setdefault(int(x / wx + 1e-9), []).append(y)
+    keys = sorted(sums)
+    return [k * wx for k in keys], [sum(sums[k]) / len(sums[k]) for k in keys], window
 
 
 def _interval(ts: TimeSeries) -> float:
@@ -246,8 +261,8 @@ def plot_latency(ts: TimeSeries, path: Path, *, roles: Sequence[str] | None = No
             xs, ys = _xy(ts, role, column, div)
             if not ys:
                 continue
-            bx, by, window = _binned(xs, ys, interval)
-            mean = "" if window <= interval else f", {window:g} s mean"
+            bx, by, window = _binned(xs, ys, interval, span=_sim_seconds(ts), div=div)
+            mean = "" if window <= interval else f" ({window:g} s mean)"
             target.step(
                 bx,
                 by,
@@ -479,14 +494,106 @@ def plot_metrics(
     return _finish(fig, path)
 
 
+SLO_COLOUR = "#B22222"
+
+
+def plot_ttft_tpot(summary: Mapping[str, Any], path: Path, *, title: str = "") -> Path | None:
+    """Time to first token and time per output token (p99 solid, p50 dashed) of the requests
+    finishing in each window, with the SLO thresholds (red dashed), and, when the scenario sets an
+    SLO, the attainment per window against its target. None when no request completed."""
+    lot = summary.get("latency_over_time") or {}
+    times = [float(t) for t in lot.get("t") or []]
+    if not times or not any(v is not None for v in lot.get("ttft_p99") or []):
+        return None
+    slo = summary.get("slo") or {}
+    thresholds = slo.get("thresholds") or {}
+    window = float(lot.get("window_s") or 1.0)
+    div, xlabel = _time_axis(float(summary.get("sim_seconds") or times[-1] + window))
+    has_tpot = any(v is not None for v in lot.get("tpot_p99") or [])
+    panels = [("ttft", "time to first token (s)")] + (
+        [("tpot", "time per output token (s)")] if has_tpot else []
+    )
+    rows = len(panels) + (1 if slo.get("over_time") else 0)
+    fig, axes = plt.subplots(
+        rows, 1, figsize=(11, 2.6 * rows + 0.8), sharex=True, squeeze=False, layout="constrained"
+    )
+    xs = [t / div for t in times]
+    for ax, (metric, ylabel) in zip(axes[:, 0], panels):
+        seen: list[float] = []
+        for q, style, lw in (("p99", "-", 1.8), ("p50", "--", 1.1)):
+            ys = lot.get(f"{metric}_{q}") or []
+            pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
+            if not pts:
+                continue
+            ax.step(
+                [p[0] for p in pts],
+                [p[1] for p in pts],
+                where="post",
+                color=E2E_COLOUR,
+                linestyle=style,
+                linewidth=lw,
+                label=f"{q} ({window:g} s window)",
+            )
+            seen.extend(p[1] for p in pts if p[1] > 0)
+        th = thresholds.get(metric)
+        if th:
+            ax.axhline(
+                float(th["seconds"]),
+                color=SLO_COLOUR,
+                linestyle="--",
+                linewidth=1.2,
+                label=f"SLO p{float(th['percentile']):g} ≤ {float(th['seconds']):g} s",
+            )
+            seen.append(float(th["seconds"]))
+        if seen and max(seen) / max(min(seen), 1e-9) > 50:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
+            ylabel += ", log scale"
+        else:
+            ax.set_ylim(0, max([*seen, 0.001]) * 1.35)
+        ax.set_ylabel(ylabel)
+        ax.grid(True, alpha=0.3, which="both")
+        ax.legend(loc="upper left", fontsize=8, ncol=3, framealpha=0.85)
+    if slo.get("over_time"):
+        ax = axes[-1, 0]
+        ot = slo["over_time"]
+        ox = [float(w["t"]) / div for w in ot if w.get("attainment") is not None]
+        oy = [100.0 * float(w["attainment"]) for w in ot if w.get("attainment") is not None]
+        ax.fill_between(ox, oy, step="post", color="#009E73", alpha=0.25, linewidth=0)
+        ax.step(
+            ox, oy, where="post", color="#009E73", linewidth=1.6, label=f"attainment ({window:g} s window)"
+        )
+        target = slo.get("target")
+        if target is None:
+            pcts = [float(t["percentile"]) for t in thresholds.values() if t.get("percentile") is not None]
+            target = min(pcts) / 100.0 if pcts else None
+        if target is not None:
+            ax.axhline(
+                100.0 * float(target),
+                color=SLO_COLOUR,
+                linestyle="--",
+                linewidth=1.2,
+                label=f"target {float(target):.0%}",
+            )
+        ax.set_ylim(0, 105)
+        ax.set_ylabel("SLO attainment (%)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="lower left", fontsize=8, ncol=2, framealpha=0.85)
+    axes[-1, 0].set_xlabel(xlabel)
+    fig.suptitle(title or "Time to first token, time per output token and SLO attainment", fontsize=12)
+    return _finish(fig, path)
+
+
 FIGURES: tuple[tuple[str, str], ...] = (
     ("replicas.png", "Replicas per role against load"),
+    ("ttft_tpot.png", "Time to first token, time per output token and SLO attainment"),
     ("latency.png", "Latency"),
     ("queue.png", "Queues and drops"),
     ("metrics.png", "What the autoscalers read"),
     ("prediction.png", "Prediction: predicted against observed metric, and confidence"),
 )
-OPTIONAL_FIGURES = frozenset({"metrics.png", "prediction.png"})
+OPTIONAL_FIGURES = frozenset({"metrics.png", "ttft_tpot.png", "prediction.png"})
 """Drawn only when there is something to show (no autoscaler read a metric: no metrics.png)."""
 
 
@@ -498,10 +605,17 @@ def render_run_plots(
     roles: Sequence[str] | None = None,
     name: str = "",
     faults: Sequence[Mapping[str, Any]] = (),
+    summary: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """All PNGs of one run into `folder` (the names in FIGURES)."""
     prefix = f"{name}: " if name else ""
+    ttft = (
+        plot_ttft_tpot(summary, folder / "ttft_tpot.png", title=f"{prefix}TTFT, TPOT and SLO attainment")
+        if summary
+        else None
+    )
     return [
+        *([ttft] if ttft is not None else []),
         plot_replicas(
             ts,
             scale_events,
@@ -687,7 +801,7 @@ def plot_role_scaling(
         ax.grid(True, alpha=0.3)
         ax.legend(loc="upper left", fontsize=8, ncol=7, framealpha=0.85)
         lx, load = _xy(ts, role, "arrivals", div)
-        lx, rate, window = _binned(lx, [v / interval for v in load], interval)
+        lx, rate, window = _binned(lx, [v / interval for v in load], interval, span=_sim_seconds(ts), div=div)
         label = "arrivals" if window <= interval else f"arrivals ({window:g} s mean)"
         axl.step(lx, rate, where="post", color=LOAD_COLOUR, linewidth=1.0, label=label)
         axl.set_ylabel(f"{role}\narrivals (req/s)", color="#555555")

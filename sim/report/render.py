@@ -46,6 +46,7 @@ def render_folder(folder: Path, summary: dict[str, Any] | None = None) -> Path:
         roles=roles,
         name=str(summary.get("scenario", "")),
         faults=of_type(events, "fault"),
+        summary=summary,
     )
     stale = folder / "prediction.png"
     if stale.exists():

@@ -17,10 +17,12 @@ from model.scenario import (
     InvariantHolds,
     Latency,
     NoConflictDetected,
+    NoFindings,
     ReplicaBounds,
     RoleReady,
     ScalerCondition,
     ScalingActions,
+    SloMet,
     expectation_name,
 )
 from sim.report.timeseries import TimeSeries
@@ -43,6 +45,10 @@ class RunFacts:
     """`Kind/namespace/name` -> final target, replicas and conditions (World.autoscaler_summary)."""
     violations: Callable[[str], Sequence[Any]] | None = None
     """Invariant name -> its violations (sim/invariants.py); None when the run did not observe them."""
+    slo: Mapping[str, Any] | None = None
+    """summary.json's `slo` block (sim/report/slo.py); None when the scenario sets no SLO."""
+    findings: Sequence[Mapping[str, Any]] = ()
+    """summary.json's `findings` (sim/findings/)."""
 
 
 Verdict = dict[str, Any]
@@ -152,6 +158,67 @@ def check_invariant(exp: InvariantHolds, facts: RunFacts) -> tuple[bool, str]:
     return False, f"{exp.invariant} violated at {first.time:g}s: {first.detail}{more}"
 
 
+def check_slo(exp: SloMet, facts: RunFacts) -> tuple[bool, str]:
+    slo = facts.slo
+    if slo is None:
+        return False, "the scenario sets no slo: add an `slo:` block (docs/slo.md)"
+    if exp.role is not None:
+        roles = slo.get("roles") or {}
+        if exp.role not in roles:
+            return False, f"no role {exp.role!r} (roles: {', '.join(roles) or 'none'})"
+        attainment = roles[exp.role]
+        scope = f"role {exp.role}"
+    elif exp.klass is not None:
+        classes = slo.get("classes") or {}
+        if exp.klass not in classes:
+            return False, f"no requests of class {exp.klass!r} (classes: {', '.join(classes) or 'none'})"
+        attainment = classes[exp.klass]
+        scope = f"class {exp.klass}"
+    else:
+        attainment = slo.get("attainment")
+        scope = "overall"
+    goodput = float(slo.get("goodput_rps") or 0.0)
+    ok = True
+    if exp.min_attainment is not None:
+        ok = ok and attainment is not None and attainment >= exp.min_attainment
+    if exp.min_goodput is not None:
+        ok = ok and goodput >= exp.min_goodput
+    if exp.min_attainment is None and exp.min_goodput is None:
+        ok = (
+            bool(slo.get("met"))
+            if scope == "overall"
+            else (attainment or 0.0) >= float(slo.get("target") or 0.99)
+        )
+    missed = [
+        k
+        for k, v in (slo.get("thresholds") or {}).items()
+        if isinstance(v, Mapping) and v.get("met") is False
+    ]
+    detail = f"attainment {scope} {_pct(attainment)}, goodput {goodput:.3g} req/s" + (
+        f"; thresholds missed: {', '.join(missed)}" if missed else ""
+    )
+    return ok, detail
+
+
+def _pct(x: object) -> str:
+    return "–" if x is None else f"{float(x):.2%}"  # type: ignore[arg-type]
+
+
+def check_no_findings(exp: NoFindings, facts: RunFacts) -> tuple[bool, str]:
+    from sim.findings.types import at_least
+
+    found = [
+        f
+        for f in at_least(facts.findings, exp.min_severity.value)
+        if exp.kinds is None or f.get("kind") in exp.kinds
+    ]
+    if not found:
+        return True, f"no findings of severity >= {exp.min_severity.value}"
+    first = found[0]
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return False, f"{first.get('severity')} {first.get('kind')}: {first.get('message')}{more}"
+
+
 def evaluate(expectations: Sequence[Any], facts: RunFacts, profile: str | None = None) -> list[Verdict]:
     """Every applicable expectation's verdict, in the scenario's order (expectations limited to
     other profiles are left out)."""
@@ -177,6 +244,10 @@ def evaluate(expectations: Sequence[Any], facts: RunFacts, profile: str | None =
             ok, detail = check_condition(exp, facts)
         elif isinstance(exp, InvariantHolds):
             ok, detail = check_invariant(exp, facts)
+        elif isinstance(exp, SloMet):
+            ok, detail = check_slo(exp, facts)
+        elif isinstance(exp, NoFindings):
+            ok, detail = check_no_findings(exp, facts)
         else:  # pragma: no cover - the schema admits only the types above
             raise TypeError(f"unknown expectation {type(exp).__name__}")
         out.append({"name": expectation_name(exp), "passed": bool(ok), "detail": detail})

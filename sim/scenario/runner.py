@@ -109,7 +109,15 @@ def _finish(
     ts = world.timeseries()
     events.write(folder / "events.jsonl")
     ts.write(folder)
+    from sim.scenario.answers import answers
+
+    try:
+        extra = answers(world, ts, list(events))
+    except Exception:  # the answers must never cost the run its artefacts
+        extra = {"findings": [], "answers_error": traceback.format_exc()}
     facts = world.facts()
+    facts.slo = extra.get("slo")
+    facts.findings = extra.get("findings", [])
     verdicts = evaluate(sc.expectations, facts, sc.profile.value)
     if error is not None:
         (folder / "error.txt").write_text(error, encoding="utf-8")
@@ -137,5 +145,6 @@ def _finish(
         "quirks_triggered": world.quirks_triggered(),
         "notes": world.run_notes(),
     }
+    summary.update(extra)
     write_summary(folder / "summary.json", summary)
     return summary

@@ -72,6 +72,10 @@ class World:
         self.latencies: dict[str, list[float]] = {r: [] for r in self.roles}
         self.latencies.update({"_e2e": [], "_ttft": [], "_tpot": []})
         self._load_samples: dict[float, dict[str, Any]] = {}
+        # what sim/scenario/answers.py records for the SLO, cost and findings (not in the digest)
+        self.answer_records: list[Any] = []
+        self.answer_pods: list[tuple[float, dict[str, dict[str, int]]]] = []
+        self.answer_failures: list[tuple[float, int]] = []
         self.api: Any = None
         self.informers: Any = None
         self.cluster: Any = None
@@ -243,9 +247,15 @@ class World:
         return source
 
     def _on_load_sample(self, sample: Any) -> None:
+        from sim.scenario.answers import record_sample
+
         self._load_samples[round(sample.t, 9)] = {"sample": sample}
+        record_sample(self, sample)
 
     def _on_complete(self, req: Any) -> None:
+        from sim.scenario.answers import record_completion
+
+        record_completion(self, req)
         self.latencies["_e2e"].append(req.completed_at - req.arrival)
         if req.first_token_at >= 0:
             self.latencies["_ttft"].append(req.first_token_at - req.arrival)

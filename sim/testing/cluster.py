@@ -115,7 +115,12 @@ class SimCluster:
         gpus: int = 0,
         gc_delay: float = 0.0,
         lifecycle: Mapping[str, Any] | None = None,
+        node_pools: Sequence[Mapping[str, Any] | Any] | None = None,
     ) -> None:
+        """`nodes` identical nodes of `node_cpu`, `node_memory` and `gpus` GPUs each, or, with
+        `node_pools`, the scenario's node pools (`{name, count, cpu, memory, gpus, labels}` dicts or
+        `model.scenario.NodePool`s, e.g. `[{"name": "gpu", "count": 2, "gpus": 8}]`): pods that
+        request `nvidia.com/gpu` only schedule on nodes that have GPUs."""
         from sim.apiserver import APIServer
         from sim.apiserver.admission import model_admission
         from sim.cluster import node_object, start_cluster
@@ -137,9 +142,16 @@ class SimCluster:
         stages = default_stages()
         if lifecycle:
             stages = role_overrides(stages, dict(lifecycle))
-        node_objs = [
-            node_object(f"node-{i}", cpu=node_cpu, memory=node_memory, gpus=gpus) for i in range(nodes)
-        ]
+        if node_pools is not None:
+            from model.scenario import Cluster, NodePool
+            from sim.scenario.cluster import node_objects
+
+            pools = [p if isinstance(p, NodePool) else NodePool.model_validate(p) for p in node_pools]
+            node_objs = node_objects(Cluster(node_pools=pools))
+        else:
+            node_objs = [
+                node_object(f"node-{i}", cpu=node_cpu, memory=node_memory, gpus=gpus) for i in range(nodes)
+            ]
         self.cluster = start_cluster(self.sim, self.api, self.informers, nodes=node_objs, stages=stages)
         sink = self.events.append
         start_disaggregated_controller(self.sim, self.api, self.informers, quirks=self.quirks, events=sink)

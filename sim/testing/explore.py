@@ -203,7 +203,9 @@ def explore(
 ) -> tuple[Finding | None, int]:
     """Search for an example violating one of `names`; returns (the shrunk finding or None, runs).
 
-    The scenario as given (its own seed, workload and faults) is tried first."""
+    The scenario as given (its own seed, workload and faults) is tried first; the search runs at
+    most `examples` simulations in all (the given one included) unless it finds a violation, which
+    is then shrunk within `shrink_seconds`."""
     from hypothesis import HealthCheck, Phase, find, settings
     from hypothesis import strategies as st
     from hypothesis.errors import NoSuchExample
@@ -234,6 +236,8 @@ def explore(
         if key not in ex_state.cache and first_hit and wall_seconds() - first_hit[0] > shrink_seconds:
             return False  # shrinking budget spent: keep the smallest example found so far
         new = key not in ex_state.cache
+        if new and not first_hit and ex_state.runs >= examples:
+            return False  # the search budget is `examples` runs, the given scenario included
         result = ex_state.run(ex)
         if progress is not None and new:
             progress(ex_state.runs, result)
@@ -246,7 +250,9 @@ def explore(
             strategy,
             violates,
             settings=settings(
-                max_examples=examples,
+                # Hypothesis counts its calls, not our runs (duplicates, the given scenario): the
+                # exact budget is enforced in `violates`, this only bounds the generation
+                max_examples=max(100, 10 * examples),
                 database=None,
                 derandomize=True,
                 deadline=None,

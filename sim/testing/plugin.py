@@ -8,6 +8,10 @@ Fixtures (each test gets a fresh cluster; they share it):
 - `load(ds, rate)`: set the Poisson request rate entering a DisaggregatedService.
 
 Options: `--dsim-profile upstream|corrected` (default corrected), `--dsim-seed N` (default 0).
+The cluster's nodes: `@pytest.mark.dsim_cluster(node_pools=[{"name": "gpu", "count": 2, "gpus": 8}])`
+(any `SimCluster` keyword: `nodes`, `gpus`, `node_pools`, `lifecycle`, `quirks`, ...); without GPU
+nodes a role whose pods request `nvidia.com/gpu` stays Pending, and `assert_invariants()` says so
+(`load_served`) once load is offered.
 Strategies are in `sim.testing.strategies`; invariants in `sim.invariants`
 (`sim_cluster.assert_invariants()` checks them all).
 """
@@ -21,6 +25,14 @@ from typing import Any
 import pytest
 
 from sim.testing.cluster import SimCluster
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "dsim_cluster(**kwargs): SimCluster keywords for the sim_cluster fixture, e.g. "
+        "node_pools=[{'name': 'gpu', 'count': 2, 'gpus': 8}]",
+    )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,10 +50,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.fixture
 def sim_cluster(request: pytest.FixtureRequest) -> SimCluster:
-    """A fresh simulated cluster with the DisaggregatedService, BudAIScaler and HPA controllers."""
+    """A fresh simulated cluster with the DisaggregatedService, BudAIScaler and HPA controllers;
+    `@pytest.mark.dsim_cluster(node_pools=[...])` (or any SimCluster keyword) shapes it."""
     profile = str(request.config.getoption("--dsim-profile", default="corrected"))
     seed = int(request.config.getoption("--dsim-seed", default=0))
-    return SimCluster(seed=seed, profile=profile)
+    kwargs: dict[str, Any] = {"seed": seed, "profile": profile}
+    marker = request.node.get_closest_marker("dsim_cluster")
+    if marker is not None:
+        kwargs.update(marker.kwargs)
+    return SimCluster(**kwargs)
 
 
 @pytest.fixture

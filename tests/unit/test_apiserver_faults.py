@@ -117,3 +117,30 @@ def test_injected_conflicts_only_slow_the_deployment_controller_down() -> None:
     st = api.get("Deployment", "ns", "web")["status"]
     assert (st["replicas"], st["readyReplicas"]) == (3, 3)
     assert len(api.list("Pod")) == 3
+
+
+def test_timeout_on_a_write_may_have_applied_it() -> None:
+    """A timed-out write is applied with `applied_probability` (stream fault-timeout-applied); the
+    client sees ServerTimeout either way, as when kube-apiserver times out while etcd commits."""
+
+    def run(p: float, n: int = 40) -> list[bool]:
+        sim = Simulation(seed=7)
+        api = APIServer(sim)
+        api.faults.add(FaultWindow(start=0, end=10, kind="timeout", verbs=("create",), applied_probability=p))
+        out = []
+        for i in range(n):
+            with pytest.raises(ServerTimeout):
+                api.create(
+                    {
+                        "apiVersion": "v1",
+                        "kind": "ConfigMap",
+                        "metadata": {"name": f"c{i}", "namespace": "ns"},
+                    }
+                )
+            out.append(api.peek("ConfigMap", "ns", f"c{i}") is not None)
+        return out
+
+    assert run(0.0) == [False] * 40
+    assert run(1.0) == [True] * 40
+    half = run(0.5)
+    assert 5 < sum(half) < 35 and half == run(0.5)  # seeded: the same writes land every time

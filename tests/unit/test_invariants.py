@@ -58,6 +58,7 @@ def test_registry_names() -> None:
         "convergence",
         "panic_threshold",
         "wakes_from_zero",
+        "load_served",
     ]
 
 

@@ -60,6 +60,7 @@ def test_run_writes_every_artefact_and_exits_0(scenario: Path, tmp_path: Path) -
         "scenario.resolved.yaml",
         "summary.json",
         "timeseries.csv",
+        "ttft_tpot.png",
     ]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["status"] == "ok"
