@@ -7,12 +7,13 @@ SCENARIO ?= scenarios/embedding-pipeline.yaml
 HYPOTHESIS_PROFILE ?= ci
 PYTEST_WORKERS ?= 2
 
-.PHONY: venv run test lint typecheck unit bench deep clean help
+.PHONY: venv run test lint typecheck unit bench bench-scale deep clean help
 
 help:
 	@echo "make run    - set up .venv, run the default scenario, write reports/<scenario>/"
 	@echo "make test   - set up .venv, lint, type check, run the whole suite (Hypothesis profile 'ci')"
 	@echo "make bench  - run the benchmarks, print a table, write reports/bench.json"
+	@echo "make bench-scale - 24 simulated hours at 200 req/s, 200 pods (not in CI; docs/performance.md)"
 	@echo "make deep   - the property suites with the 'deep' Hypothesis profile (nightly)"
 	@echo "make lint   - ruff, import-linter"
 
@@ -43,6 +44,9 @@ deep: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+bench-scale: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_scale --hours 24
 
 clean:
 	rm -rf $(VENV) reports/*/ reports/bench.json

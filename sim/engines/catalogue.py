@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,7 @@ class ModelSpec:
 
     # ------------------------------------------------------------------ parameter counts
 
-    @property
+    @cached_property
     def embedding_params(self) -> int:
         """Token (and learned position / token-type) embeddings: looked up, not multiplied."""
         count = self.vocab * self.hidden
@@ -116,7 +117,7 @@ class ModelSpec:
             count += 2 * self.hidden  # token-type embeddings (BERT type_vocab_size 2)
         return count
 
-    @property
+    @cached_property
     def attention_params_per_layer(self) -> int:
         q = self.hidden * self.heads * self.head_dim
         kv = 2 * self.hidden * self.kv_heads * self.head_dim
@@ -124,29 +125,29 @@ class ModelSpec:
         bias = (self.heads + 2 * self.kv_heads) * self.head_dim + self.hidden if self.bias else 0
         return q + kv + o + bias
 
-    @property
+    @cached_property
     def expert_params(self) -> int:
         """One MLP (one expert for MoE)."""
         mats = 3 if self.gated_mlp else 2
         bias = (self.intermediate + self.hidden) if self.bias else 0
         return mats * self.hidden * self.intermediate + bias
 
-    @property
+    @cached_property
     def norm_params_per_layer(self) -> int:
         # two norms per layer; LayerNorm has a bias, RMSNorm does not
         return 2 * self.hidden * (2 if self.family != "llama" else 1)
 
-    @property
+    @cached_property
     def router_params_per_layer(self) -> int:
         return self.hidden * self.num_experts if self.num_experts > 1 else 0
 
-    @property
+    @cached_property
     def lm_head_params(self) -> int:
         if self.encoder or self.tie_word_embeddings:
             return 0
         return self.vocab * self.hidden
 
-    @property
+    @cached_property
     def _extra_params(self) -> int:
         """Final norm, BLOOM's embedding LayerNorm, BERT's embedding LayerNorm and pooler."""
         norm = self.hidden * (2 if self.family != "llama" else 1)
@@ -156,7 +157,7 @@ class ModelSpec:
             norm += self.hidden * self.hidden + self.hidden  # pooler
         return norm
 
-    @property
+    @cached_property
     def total_params(self) -> int:
         per_layer = (
             self.attention_params_per_layer
@@ -166,26 +167,26 @@ class ModelSpec:
         )
         return self.layers * per_layer + self.embedding_params + self.lm_head_params + self._extra_params
 
-    @property
+    @cached_property
     def active_params(self) -> int:
         """Parameters touched per token: all but the experts a token is not routed to."""
         inactive = self.layers * (self.num_experts - self.experts_per_token) * self.expert_params
         return self.total_params - inactive
 
-    @property
+    @cached_property
     def weight_bytes(self) -> int:
         return self.total_params * self.dtype_bytes
 
     # ------------------------------------------------------------------ FLOPs and bytes
 
-    @property
+    @cached_property
     def dense_flops_per_token(self) -> float:
         """2 x active parameters that multiply a token's activations, excluding the embedding lookup
         and the LM head (the head runs once per sequence that samples: see `lm_head_flops`)."""
         multiplied = self.active_params - self.embedding_params - self.lm_head_params - self._extra_params
         return 2.0 * multiplied
 
-    @property
+    @cached_property
     def lm_head_flops(self) -> float:
         """FLOPs of the LM head for one sampled token (0 for an encoder)."""
         return 0.0 if self.encoder else 2.0 * self.vocab * self.hidden
@@ -194,14 +195,14 @@ class ModelSpec:
         """FLOPs of QK^T and AV for one query token attending to `context_tokens` keys (all layers)."""
         return 4.0 * self.layers * self.heads * self.head_dim * context_tokens
 
-    @property
+    @cached_property
     def kv_bytes_per_token(self) -> int:
         """KV cache per token: layers x KV heads x head dim x 2 (K and V) x dtype bytes (0 for encoders)."""
         if self.encoder:
             return 0
         return self.layers * self.kv_heads * self.head_dim * 2 * self.dtype_bytes
 
-    @property
+    @cached_property
     def allreduce_bytes_per_token(self) -> int:
         """Bytes of activations all-reduced per token per layer under tensor parallelism (one hidden
         vector after attention and one after the MLP)."""

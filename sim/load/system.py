@@ -139,10 +139,16 @@ class _Call:
     def __init__(self, fn: Callable[[object], None], arg: object) -> None:
         self.fn = fn
         self.arg = arg
-        self.callbacks: list[Callable[[object], None]] | None = [self._fire]
+        # one shared tuple instead of a list and a bound method per event (`Environment.step` only
+        # iterates it and then sets the attribute to None; nothing else sees a _Call)
+        self.callbacks: tuple[Callable[[_Call], None], ...] | None = _FIRE
 
-    def _fire(self, _event: object) -> None:
-        self.fn(self.arg)
+    @staticmethod
+    def _fire(event: _Call) -> None:
+        event.fn(event.arg)
+
+
+_FIRE = (_Call._fire,)
 
 
 _PCTS = (50.0, 95.0, 99.0)

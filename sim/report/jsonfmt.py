@@ -17,6 +17,14 @@ FLOAT_DIGITS = 6
 def normalise(value: Any) -> Any:
     """JSON-ready data with floats rounded to FLOAT_DIGITS places; sets become sorted lists;
     tuples become lists; enums become their values; NaN and infinities become strings."""
+    # fast path on the exact built-in types (subclasses such as enums take the general path below)
+    t = type(value)
+    if t is str or t is int or t is bool or value is None:
+        return value
+    if t is dict:
+        return {str(k): normalise(v) for k, v in value.items()}
+    if t is list or t is tuple:
+        return [normalise(v) for v in value]
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, Enum):

@@ -131,7 +131,8 @@ def apply_stabilization(
     up_w = ctx.scale_up_stabilization_seconds()
     down_w = ctx.scale_down_stabilization_seconds()
     keep = max(up_w, down_w)
-    new_history = (*(r for r in history if r.t > now - keep), TimedRecommendation(now, desired))
+    cut = now - keep
+    new_history = (*[r for r in history if r.t > cut], TimedRecommendation(now, desired))
 
     if Quirk.STABILIZATION_FROM_LAST_SCALE_TIME in quirks:
         if last_scale_time is None:
@@ -145,10 +146,12 @@ def apply_stabilization(
 
     up_rec = desired
     down_rec = desired
+    up_cut = now - up_w
+    down_cut = now - down_w
     for r in history:
-        if r.t > now - up_w:
+        if r.t > up_cut:
             up_rec = min(up_rec, r.replicas)
-        if r.t > now - down_w:
+        if r.t > down_cut:
             down_rec = max(down_rec, r.replicas)
     result = current_replicas
     if result < up_rec:

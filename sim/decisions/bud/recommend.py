@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
-from model.quirks import ALL_QUIRKS, Quirk, QuirkSet
+from model.quirks import ALL_QUIRKS, Profile, Quirk, QuirkSet
 from sim.decisions.bud.budscaler import budscaler_pipeline
 from sim.decisions.bud.context import ScalingContext
 from sim.decisions.bud.kpa import kpa_pipeline
@@ -60,6 +60,36 @@ def _without(quirks: QuirkSet, quirk: Quirk) -> QuirkSet:
     return _without_cached(quirks.profile.value, frozenset(quirks.enabled()), quirk)
 
 
+class _Consulted(QuirkSet):
+    """The caller's quirk set, recording which quirks a pipeline asked about (`q in quirks`). Any other
+    read (the profile, the enabled list) marks the run opaque: then nothing can be skipped."""
+
+    __slots__ = ("_inner", "asked", "opaque")
+
+    def __init__(self, inner: QuirkSet) -> None:  # no super().__init__: reads go to `inner`
+        self._inner = inner
+        self.asked: set[Quirk] = set()
+        self.opaque = False
+
+    def __contains__(self, quirk: object) -> bool:
+        if isinstance(quirk, Quirk):
+            self.asked.add(quirk)
+        return quirk in self._inner
+
+    @property
+    def profile(self) -> Profile:  # type: ignore[override]  # read-only here; a read makes the run opaque
+        self.opaque = True
+        return self._inner.profile
+
+    def enabled(self) -> list[Quirk]:
+        self.opaque = True
+        return self._inner.enabled()
+
+    def as_dict(self) -> dict[str, bool]:
+        self.opaque = True
+        return self._inner.as_dict()
+
+
 def _attributed(
     pipeline: Pipeline,
     relevant: tuple[Quirk, ...],
@@ -70,13 +100,20 @@ def _attributed(
     state: AlgorithmState,
     input_alternatives: InputAlternatives | None = None,
 ) -> Recommendation:
-    rec = pipeline(ctx, request, now=now, quirks=quirks, state=state)
+    # A quirk the decision never asked about cannot change it: with it off, every branch the pipeline
+    # (pure, deterministic, same inputs) takes reads the same answers, so the alternative is the same
+    # decision and is not evaluated (exact; saves most of the extra evaluations).
+    consulted = _Consulted(quirks)
+    rec = pipeline(ctx, request, now=now, quirks=consulted, state=state)
+    asked = None if consulted.opaque else consulted.asked
     fired: list[QuirkName] = []
     alternatives = input_alternatives or {}
     for quirk in (*relevant, *INPUT_QUIRKS):
         if quirk not in quirks:
             continue
         if quirk in relevant:
+            if asked is not None and quirk not in asked:
+                continue
             alt_request = request
         elif quirk in alternatives:
             alt_request = alternatives[quirk]
