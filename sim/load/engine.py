@@ -139,6 +139,7 @@ def affine_step_time(profile: EngineProfileLike) -> StepTime:
         decode_affine = all(close(dk + db * b + dc * c, direct(0, 0, b, c, 0)) for b, c in _DECODE_PROBES)
     except (TypeError, ValueError, ArithmeticError):
         return direct
+
     def mixed(p: int, a: int, b: int, c: int, ps: int) -> float:
         if p == 0 and decode_affine:
             return dk + db * b + dc * c
