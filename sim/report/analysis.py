@@ -41,6 +41,7 @@ from sim.report.timeseries import TimeSeries, read_timeseries
 if TYPE_CHECKING:
     from sim.report.engine_demand import EngineDemand
     from sim.scenario.load import ResolvedScenario
+    from sim.scenario.world import World
 
 GPU_RESOURCE = "nvidia.com/gpu"
 DS_KIND = "DisaggregatedService"
@@ -651,11 +652,8 @@ def run_variant(
     return load_run(out, models if models is not None else scenario_cost_models(resolved), label=label)
 
 
-def simulate(
-    resolved: ResolvedScenario, *, label: str, models: Mapping[str, RoleCostModel] | None = None
-) -> RunData:
-    """The runner's world, in memory: the same simulation as `run_variant` (same digest inputs)
-    without writing a run folder or rendering its report, for sweeps of many short runs."""
+def simulate_world(resolved: ResolvedScenario) -> tuple[World, dict[str, Any], list[dict[str, Any]]]:
+    """The runner's world, run in memory: the world, the core of its summary and its event log."""
     from sim.scenario.world import World
 
     world = World(resolved)
@@ -671,7 +669,15 @@ def simulate(
         "role_order": list(resolved.roles),
         "roles": world.role_summary(),
     }
-    events = list(world.event_log())
+    return world, summary, list(world.event_log())
+
+
+def simulate(
+    resolved: ResolvedScenario, *, label: str, models: Mapping[str, RoleCostModel] | None = None
+) -> RunData:
+    """The same simulation as `run_variant` (same digest inputs) without writing a run folder or
+    rendering its report, for sweeps of many short runs."""
+    world, summary, events = simulate_world(resolved)
     costs = models if models is not None else scenario_cost_models(resolved)
     return _run_data(label, Path(), summary, world.timeseries(), events, costs)
 

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.report.analysis import RoleBound, RoleCostModel, RunData, _run_data, scenario_cost_models
+from sim.report.analysis import (
+    RoleBound,
+    RoleCostModel,
+    RunData,
+    _run_data,
+    scenario_cost_models,
+    simulate_world,
+)
 
 if TYPE_CHECKING:
     from sim.scenario.load import ResolvedScenario
@@ -60,24 +67,9 @@ def simulate_with_latencies(
     role: str,
     models: Mapping[str, RoleCostModel] | None = None,
 ) -> RefRun:
-    from sim.scenario.world import World
-
-    world = World(resolved)
-    world.build()
-    world.run()
-    summary: dict[str, Any] = {
-        "scenario": resolved.scenario.name,
-        "seed": resolved.scenario.seed,
-        "profile": resolved.scenario.profile.value,
-        "sim_seconds": world.now,
-        "requests": world.request_counts(),
-        "latency": world.latency_summary(),
-        "role_order": list(resolved.roles),
-        "roles": world.role_summary(),
-        "autoscalers": world.autoscaler_summary(),
-        "quirks_triggered": world.quirks_triggered(),
-    }
-    events = list(world.event_log())
+    world, summary, events = simulate_world(resolved)
+    summary["autoscalers"] = world.autoscaler_summary()
+    summary["quirks_triggered"] = world.quirks_triggered()
     costs = models if models is not None else scenario_cost_models(resolved)
     data = _run_data(label, Path(), summary, world.timeseries(), events, costs)
     quirks: Counter[str] = Counter()
