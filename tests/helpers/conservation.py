@@ -45,3 +45,15 @@ def assert_conserved_all(samples: Iterable[Any]) -> int:
         assert_conserved(s)
         n += 1
     return n
+
+
+PD: dict[str, object] = {  # router -> prefill -> KV transfer -> decode, the load property tests' pipeline
+    "metadata": {"name": "llm", "namespace": "default"},
+    "spec": {
+        "roles": [
+            {"name": "router", "roleType": "Router"},
+            {"name": "prefill", "roleType": "Prefill"},
+            {"name": "decode", "roleType": "Decode"},
+        ]
+    },
+}

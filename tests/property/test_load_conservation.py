@@ -21,18 +21,8 @@ from sim.load import (
     pipeline_from_service,
     rate_windows,
 )
-from tests.helpers.conservation import assert_conserved_all
+from tests.helpers.conservation import PD, assert_conserved_all
 
-PD = {
-    "metadata": {"name": "llm", "namespace": "default"},
-    "spec": {
-        "roles": [
-            {"name": "router", "roleType": "Router"},
-            {"name": "prefill", "roleType": "Prefill"},
-            {"name": "decode", "roleType": "Decode"},
-        ]
-    },
-}
 ROLES = ["router", "prefill", "decode"]
 
 flips = st.lists(

@@ -23,7 +23,7 @@ from sim.load import (
     rate_windows,
 )
 from sim.load.engine import EngineMode, EngineServer
-from tests.helpers.conservation import assert_conserved_all
+from tests.helpers.conservation import PD, assert_conserved_all
 from tests.unit.test_load_engine import Host
 
 
@@ -40,16 +40,6 @@ class Tiny:
         return 0.005 + 2e-5 * p + 1e-9 * attn + 4e-4 * b + 2e-6 * ctx
 
 
-PD = {
-    "metadata": {"name": "llm", "namespace": "default"},
-    "spec": {
-        "roles": [
-            {"name": "router", "roleType": "Router"},
-            {"name": "prefill", "roleType": "Prefill"},
-            {"name": "decode", "roleType": "Decode"},
-        ]
-    },
-}
 AGG = {
     "metadata": {"name": "llm", "namespace": "default"},
     "spec": {"roles": [{"name": "llm", "roleType": "Inference"}]},
