@@ -6,8 +6,11 @@ of the counters. Per role: entered = left + dropped + cancelled + in role. Works
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
+
+from sim.clock import Simulation
+from sim.load import Arrival, RateWindow, StaticEndpoints, TokenDist, rate_windows
 
 
 def assert_conserved(sample: Any) -> None:
@@ -57,3 +60,14 @@ PD: dict[str, object] = {  # router -> prefill -> KV transfer -> decode, the loa
         ]
     },
 }
+
+
+def pd_minute_load(sim: Simulation, rate: float) -> tuple[Iterator[Arrival], StaticEndpoints]:
+    """A bursty minute of requests (cv 2, long-tailed sizes) and one Ready pod per role of `PD`."""
+    arrivals = rate_windows(
+        [RateWindow(duration=60.0, rate=rate, cv=2.0)],
+        sim.seeds.stream("load"),
+        TokenDist(mean=400, cv=1.5, maximum=10000),
+        TokenDist(mean=50, cv=1.0, maximum=1000),
+    )
+    return iter(arrivals), StaticEndpoints.replicas({"router": 1, "prefill": 1, "decode": 1})

@@ -13,15 +13,11 @@ from hypothesis import strategies as st
 from sim.clock import Simulation
 from sim.load import (
     LoadSystem,
-    RateWindow,
     Request,
     Sample,
-    StaticEndpoints,
-    TokenDist,
     pipeline_from_service,
-    rate_windows,
 )
-from tests.helpers.conservation import PD, assert_conserved_all
+from tests.helpers.conservation import PD, assert_conserved_all, pd_minute_load
 
 ROLES = ["router", "prefill", "decode"]
 
@@ -50,13 +46,7 @@ def test_conservation_under_churn(
     balancing: str,
 ) -> None:
     sim = Simulation(seed)
-    arr = rate_windows(
-        [RateWindow(duration=60.0, rate=rate, cv=2.0)],
-        sim.seeds.stream("load"),
-        TokenDist(mean=400, cv=1.5, maximum=10000),
-        TokenDist(mean=50, cv=1.0, maximum=1000),
-    )
-    ep = StaticEndpoints.replicas({"router": 1, "prefill": 1, "decode": 1})
+    arr, ep = pd_minute_load(sim, rate)
     samples: list[Sample] = []
     finished: dict[int, str] = {}
 

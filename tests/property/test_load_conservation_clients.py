@@ -13,15 +13,11 @@ from hypothesis import strategies as st
 from sim.clock import Simulation
 from sim.load import (
     LoadSystem,
-    RateWindow,
     Request,
     Sample,
-    StaticEndpoints,
-    TokenDist,
     pipeline_from_service,
-    rate_windows,
 )
-from tests.helpers.conservation import PD, assert_conserved_all
+from tests.helpers.conservation import PD, assert_conserved_all, pd_minute_load
 
 ROLES = ["router", "prefill", "decode"]
 MODES = ["round-robin", "least-loaded", "least-outstanding", "kv-aware", "router-queue"]
@@ -69,13 +65,7 @@ def test_conservation_with_timeouts_retries_and_pod_churn(
     modes: tuple[str, ...],
 ) -> None:
     sim = Simulation(seed)
-    arr = rate_windows(
-        [RateWindow(duration=60.0, rate=rate, cv=2.0)],
-        sim.seeds.stream("load"),
-        TokenDist(mean=400, cv=1.5, maximum=10000),
-        TokenDist(mean=50, cv=1.0, maximum=1000),
-    )
-    ep = StaticEndpoints.replicas({"router": 1, "prefill": 1, "decode": 1})
+    arr, ep = pd_minute_load(sim, rate)
     samples: list[Sample] = []
     finished: dict[int, str] = {}
 
